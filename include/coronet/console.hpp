@@ -1,0 +1,76 @@
+// The operator's console, shared by the programs that read typed lines
+// (tcp_server in chat mode, tcp_client, udp_client).
+//
+// Lines typed at stdin are read on a background thread and handed to the
+// coroutines through a concurrent channel: a coroutine cannot wait on stdin
+// portably (a regular file is always "ready", and Windows consoles and pipes
+// have no overlapped I/O). The thread never keeps the process alive.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include "coronet/protocol.hpp"
+
+namespace coronet {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+// A queue of typed lines. A program receives from it; the stdin thread (or a
+// test) pushes into it. The last item carries asio::error::eof.
+class console_input {
+ public:
+  explicit console_input(asio::any_io_executor executor, std::size_t max_line = default_max_line);
+  ~console_input();  // the stdin thread, if any, stops delivering and lets go
+  console_input(const console_input&) = delete;
+  console_input& operator=(const console_input&) = delete;
+
+  // Starts the background thread that reads this process's stdin.
+  void read_stdin();
+
+  // Suspends until the next line (its ending removed) or the end of input
+  // (asio::error::eof), or errc::line_too_long for a typed line over the limit
+  // (which is dropped; reading goes on). Cancellable: a cancelled wait loses no line.
+  asio::awaitable<std::tuple<error_code, std::string>> receive();
+
+  // What a test types: a line, or the end of input. Never blocks.
+  void push(std::string line);
+  void push_end();
+
+  std::size_t max_line() const noexcept;
+
+ private:
+  struct shared_state;
+  static void read_stdin_lines(const std::shared_ptr<shared_state>& state);
+  std::shared_ptr<shared_state> state_;
+};
+
+// How a program writes: data to `out`, diagnostics to `err`. When `interactive`
+// (stdout is a terminal) the clients add prompts and labels; otherwise `out`
+// carries exactly the bytes received, so the programs compose in pipes.
+struct console {
+  console_input& input;
+  std::ostream& out;
+  std::ostream& err;
+  bool interactive = false;
+};
+
+bool stdout_is_terminal() noexcept;
+
+// Writes one whole line to the stream and flushes it, so that output piped to
+// another program arrives line by line.
+void write_line(std::ostream& stream, std::string_view line);
+
+}  // namespace coronet
