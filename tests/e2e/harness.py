@@ -1,0 +1,142 @@
+"""Shared helpers for coronet's end-to-end tests.
+
+Each test script runs the built executables (under an emulator such as Wine
+for a cross build) and real peers on loopback, prints one line per check and
+ends with 'N passed, N failed'. Exit 0 when all passed, 1 when any failed,
+77 when a peer the script needs is not installed (ctest reports it skipped).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import traceback
+
+SKIP = 77
+LISTENING = re.compile(r"listening on (\S+):(\d+)")
+
+_args = None
+
+
+def options():
+    global _args
+    if _args is None:
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--bin", required=True, help="folder of the built programs")
+        _args, _ = parser.parse_known_args()
+    return _args
+
+
+def emulator():
+    """The command that runs a built program ([] natively, ['wine'] for MinGW)."""
+    value = os.environ.get("CORONET_EMULATOR", "")
+    return value.split(";") if value else []
+
+
+def program(name, *args):
+    """The command line for one of coronet's programs."""
+    suffix = os.environ.get("CORONET_EXE_SUFFIX", "")
+    return emulator() + [os.path.join(options().bin, name + suffix)] + [str(a) for a in args]
+
+
+def need(*tools):
+    """Skips the whole script (exit 77) when a peer program is missing."""
+    for tool in tools:
+        if shutil.which(tool) is None:
+            print(f"skipped: {tool} is not installed (scripts/setup installs it)")
+            sys.exit(SKIP)
+
+
+def start(name, *args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, **kwargs):
+    return subprocess.Popen(program(name, *args), stdin=stdin, stdout=stdout,
+                            stderr=subprocess.PIPE, **kwargs)
+
+
+def start_server(name, *args, timeout=30, **kwargs):
+    """Starts a coronet server on an ephemeral loopback port (unless args say
+    otherwise); returns (process, port) once it has said where it listens."""
+    if "--port" not in args:
+        args = args + ("--port", "0")
+    proc = start(name, *args, **kwargs)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline().decode(errors="replace")
+        if not line:
+            raise RuntimeError(f"{name} ended before listening (exit {proc.wait()})")
+        found = LISTENING.search(line)
+        if found:
+            return proc, int(found.group(2))
+    proc.kill()
+    raise RuntimeError(f"{name} did not say where it listens within {timeout}s")
+
+
+def stop(proc, timeout=5):
+    """Ends a process (SIGTERM, then SIGKILL) and returns its exit code."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+def connect(port, host="127.0.0.1", timeout=10):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    sock.connect((host, port))
+    return sock
+
+
+def recv_until(sock, marker, limit=1 << 24):
+    """Reads from a socket until `marker` (bytes) has arrived; returns all read."""
+    data = b""
+    while marker not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+        if len(data) > limit:
+            break
+    return data
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_checks = {"passed": 0, "failed": 0}
+
+
+def check(condition, what):
+    if condition:
+        _checks["passed"] += 1
+        print(f"ok: {what}")
+    else:
+        _checks["failed"] += 1
+        print(f"FAILED: {what}")
+    return condition
+
+
+def run(*tests):
+    """Runs each test function; an exception fails that test. Exits with the
+    summary line and the right code."""
+    options()
+    for test in tests:
+        print(f"--- {test.__name__}")
+        try:
+            test()
+        except Exception:  # a broken test is a failed test, reported in full
+            _checks["failed"] += 1
+            print(f"FAILED: {test.__name__} raised")
+            traceback.print_exc(file=sys.stdout)
+    print(f"{_checks['passed']} passed, {_checks['failed']} failed")
+    sys.exit(1 if _checks["failed"] else 0)
