@@ -36,9 +36,12 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include <unistd.h>
 
 #include "coronet/net.hpp"
 
@@ -68,7 +71,7 @@ struct options {
   double warmup = 1.0;         // seconds before measuring starts
   double duration = 3.0;       // seconds measured
   double hold = 0.0;           // idle mode: seconds to keep the connections open at the end
-  int server_pid = 0;          // idle mode: whose memory to read
+  int server_pid = 0;          // whose CPU use (and, idle mode, memory) to read
   std::string label;           // copied into the result line
 };
 
@@ -84,6 +87,7 @@ struct recorder {
   std::size_t running = 0;
   std::vector<std::int64_t> latency_ns;
   std::string first_error;
+  double load_cpu = 0, server_cpu = 0;  // CPU seconds used while measuring
 
   void fail(std::string what) {
     ++errors;
@@ -237,6 +241,22 @@ awaitable<void> watch_udp_flows(std::vector<udp_flow>& flows, const recorder& re
   }
 }
 
+// CPU seconds (user + system) a process has used so far, from /proc/PID/stat
+// (Linux): whether the server or the load generator was the one at 100 %.
+double cpu_seconds(const std::string& pid) {
+  std::ifstream stat("/proc/" + pid + "/stat");
+  std::string text;
+  std::getline(stat, text);
+  const auto after_name = text.rfind(')');
+  if (after_name == std::string::npos) return 0;
+  std::istringstream fields(text.substr(after_name + 2));
+  std::string skipped;
+  for (int field = 3; field < 14; ++field) fields >> skipped;  // state .. cmajflt
+  double user_ticks = 0, system_ticks = 0;
+  fields >> user_ticks >> system_ticks;
+  return (user_ticks + system_ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 // Warm-up, measurement, then a grace period for the batches in flight. A
 // server that stopped answering leaves clients suspended forever: they are
 // counted as stalled and the io_context is stopped under them.
@@ -244,12 +264,17 @@ awaitable<void> run_phases(asio::io_context& io, const options& opt, recorder& r
   asio::steady_timer timer(co_await asio::this_coro::executor);
   timer.expires_after(from_seconds(opt.warmup));
   co_await timer.async_wait(asio::use_awaitable);
+  const std::string server = std::to_string(opt.server_pid);
   rec.measuring = true;
   rec.started = clock_type::now();
+  rec.load_cpu = -cpu_seconds("self");
+  if (opt.server_pid > 0) rec.server_cpu = -cpu_seconds(server);
   timer.expires_after(from_seconds(opt.duration));
   co_await timer.async_wait(asio::use_awaitable);
   rec.measuring = false;
   rec.ended = clock_type::now();
+  rec.load_cpu += cpu_seconds("self");
+  if (opt.server_pid > 0) rec.server_cpu += cpu_seconds(server);
   rec.stopping = true;
 
   const auto give_up_at = clock_type::now() + 3s;
@@ -307,16 +332,20 @@ int run_load(const options& opt) {
   const double rps = seconds > 0 ? static_cast<double>(rec.requests) / seconds : 0;
   const double p50 = percentile_us(rec.latency_ns, 0.50);
   const double p99 = percentile_us(rec.latency_ns, 0.99);
+  const double load_cpu = seconds > 0 ? rec.load_cpu / seconds : 0;
+  const double server_cpu = seconds > 0 ? rec.server_cpu / seconds : 0;
   fmt::print(
       "{} {}:{} {} x {} B lines, depth {}: {:.0f} requests/s, p50 {:.1f} us, p99 {:.1f} us, {} errors{}\n",
       opt.mode, opt.host, opt.port, opt.connections, opt.line_size, opt.depth, rps, p50, p99, rec.errors,
       opt.mode == "udp" ? fmt::format(", {} lost", rec.lost) : std::string());
+  fmt::print("CPU while measuring: load generator {:.0f} %{}\n", 100 * load_cpu,
+             opt.server_pid > 0 ? fmt::format(", server {:.0f} %", 100 * server_cpu) : std::string());
   if (!rec.first_error.empty()) fmt::print("first error: {}\n", rec.first_error);
   fmt::print(
       "result mode={} label={} connections={} line_size={} depth={} seconds={:.3f} requests={} rps={:.0f} "
-      "p50_us={:.1f} p99_us={:.1f} errors={} lost={} stalled={}\n",
+      "p50_us={:.1f} p99_us={:.1f} errors={} lost={} stalled={} load_cpu={:.2f} server_cpu={:.2f}\n",
       opt.mode, opt.label.empty() ? "-" : opt.label, opt.connections, opt.line_size, opt.depth, seconds,
-      rec.requests, rps, p50, p99, rec.errors, rec.lost, stalled);
+      rec.requests, rps, p50, p99, rec.errors, rec.lost, stalled, load_cpu, server_cpu);
   return rec.errors == 0 ? 0 : 1;
 }
 
@@ -458,7 +487,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--hold", opt.hold, "idle mode: seconds to keep the connections open")
       ->capture_default_str();
-  app.add_option("--server-pid", opt.server_pid, "idle mode: read this process's VmRSS (Linux /proc)");
+  app.add_option("--server-pid", opt.server_pid,
+                 "the server's process id: its CPU use while measuring; idle mode: its VmRSS (Linux /proc)");
   app.add_option("--label", opt.label, "a word copied into the result line");
   CLI11_PARSE(app, argc, argv);
   if (opt.mode == "udp" && opt.line_size > 65507) {
