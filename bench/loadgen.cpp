@@ -124,7 +124,7 @@ void stamp_batch(std::string& lines, std::size_t line_size, std::size_t client, 
 
 // Big batches are written and read at the same time: written first, 120 KB
 // could fill both socket buffers while the server waits for us to read.
-constexpr std::size_t concurrent_io_threshold = 32 * 1024;
+constexpr std::size_t concurrent_io_threshold = std::size_t{32} * 1024;
 
 awaitable<boost::system::error_code> write_all(tcp::socket& socket, const std::string& bytes) {
   auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes), as_value);
@@ -149,7 +149,8 @@ awaitable<void> run_tcp_client(tcp::endpoint server, const options& opt, std::si
   for (std::uint64_t batch = 0; !rec.stopping; ++batch) {
     stamp_batch(sent, opt.line_size, client, batch);
     const auto sent_at = clock_type::now();
-    boost::system::error_code write_error, read_error;
+    boost::system::error_code write_error;
+    boost::system::error_code read_error;
     if (sent.size() < concurrent_io_threshold) {
       // Suspends until the batch is in the kernel, then until all of it is back.
       auto [written, n_written] = co_await asio::async_write(socket, asio::buffer(sent), as_value);
@@ -252,7 +253,8 @@ double cpu_seconds(const std::string& pid) {
   std::istringstream fields(text.substr(after_name + 2));
   std::string skipped;
   for (int field = 3; field < 14; ++field) fields >> skipped;  // state .. cmajflt
-  double user_ticks = 0, system_ticks = 0;
+  double user_ticks = 0;
+  double system_ticks = 0;
   fields >> user_ticks >> system_ticks;
   return (user_ticks + system_ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
@@ -291,7 +293,8 @@ awaitable<void> run_phases(asio::io_context& io, const options& opt, recorder& r
 
 double percentile_us(std::vector<std::int64_t>& samples, double fraction) {
   if (samples.empty()) return 0;
-  const auto index = std::min(samples.size() - 1, static_cast<std::size_t>(fraction * samples.size()));
+  const auto index =
+      std::min(samples.size() - 1, static_cast<std::size_t>(fraction * static_cast<double>(samples.size())));
   std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(index), samples.end());
   return static_cast<double>(samples[index]) / 1000.0;
 }
@@ -302,10 +305,10 @@ int run_load(const options& opt) {
   recorder rec;
   std::size_t stalled = 0;
   std::exception_ptr failure;
-  auto report_exception = [&](std::exception_ptr e) {
+  auto report_exception = [&](const std::exception_ptr& e) {
     if (e && !failure) failure = e;
   };
-  auto client_done = [&](std::exception_ptr e) {
+  auto client_done = [&](const std::exception_ptr& e) {
     --rec.running;
     report_exception(e);
   };
@@ -436,7 +439,7 @@ int run_idle(const options& opt) {
   // The whole measurement is bounded: a server that stops accepting or
   // answering cancels it (the || cancels the slower branch) after 120 s.
   asio::co_spawn(io, measure_idle(server, opt, result) || pause_for(120s),
-                 [&](std::exception_ptr e, auto) { failure = e; });
+                 [&](const std::exception_ptr& e, auto) { failure = e; });
   io.run();
   if (failure) std::rethrow_exception(failure);
 
