@@ -53,11 +53,11 @@ using namespace asio::experimental::awaitable_operators;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
+namespace {
+
 std::chrono::milliseconds from_seconds(double seconds) {
   return std::chrono::milliseconds(static_cast<long>(seconds * 1000));
 }
-
-namespace {
 
 constexpr auto as_value = asio::as_tuple(asio::use_awaitable);
 
@@ -87,7 +87,8 @@ struct recorder {
   std::size_t running = 0;
   std::vector<std::int64_t> latency_ns;
   std::string first_error;
-  double load_cpu = 0, server_cpu = 0;  // CPU seconds used while measuring
+  double load_cpu = 0;  // CPU seconds used while measuring
+  double server_cpu = 0;
 
   void fail(std::string what) {
     ++errors;
@@ -101,8 +102,9 @@ struct recorder {
   }
 };
 
-// Each line carries a stamp that changes with every batch, so an echo that is
-// stale, reordered or from another connection never compares equal.
+// Each line starts with a stamp of 16 hex digits: connection (bits 44-63),
+// batch (12-43) and slot in the batch (0-11), so an echo that is stale,
+// reordered or from another connection does not compare equal.
 void stamp_line(char* line, std::size_t line_size, std::uint64_t stamp) {
   const std::size_t digits = std::min<std::size_t>(16, line_size - 1);
   for (std::size_t i = digits; i-- > 0; stamp >>= 4) line[i] = "0123456789abcdef"[stamp & 0xf];
@@ -118,7 +120,8 @@ std::string make_lines(std::size_t line_size, std::size_t count) {
 
 void stamp_batch(std::string& lines, std::size_t line_size, std::size_t client, std::uint64_t batch) {
   for (std::size_t offset = 0, slot = 0; offset < lines.size(); offset += line_size, ++slot) {
-    stamp_line(&lines[offset], line_size, (batch << 24) ^ (client << 8) ^ slot);
+    stamp_line(&lines[offset], line_size,
+               (std::uint64_t{client} << 44) | ((batch & 0xffffffff) << 12) | slot);
   }
 }
 
@@ -232,7 +235,7 @@ awaitable<void> run_udp_flow(udp::endpoint server, const options& opt, std::size
 // has its receive cancelled, and sends the next datagram.
 awaitable<void> watch_udp_flows(std::vector<udp_flow>& flows, const recorder& rec) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (!rec.stopping) {
+  while (rec.running > 0) {  // also after the end: a datagram lost then would stall the last receive
     timer.expires_after(250ms);
     co_await timer.async_wait(asio::use_awaitable);
     for (auto& flow : flows) {
