@@ -5,9 +5,12 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <exception>
 #include <iostream>
 #include <limits>
@@ -34,13 +37,13 @@ asio::awaitable<int> run_until_signal(coronet::client_options options, const cor
 
 int main(int argc, char** argv) {
   coronet::client_options options;
-  double connect_timeout = static_cast<double>(options.connect_timeout.count()) / 1000;
+  double connect_timeout = std::chrono::duration<double>(options.connect_timeout).count();
   CLI::App app{"Full-duplex line client: typed lines go to the server, its lines are printed."};
   coronet::add_common_flags(app, "tcp_client");
   app.add_option("host", options.host, "Server name or address")->capture_default_str();
   app.add_option("port", options.port, "Server port")->check(CLI::Range(1, 65535))->capture_default_str();
   app.add_option("--connect-timeout", connect_timeout, "Seconds to wait for each address to answer")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(0.001, 86400.0))
       ->capture_default_str();
   app.add_option("--max-line", options.max_line, "Longest line in bytes, typed or received")
       ->check(CLI::Range(std::size_t{1}, std::numeric_limits<std::size_t>::max() / 2))
@@ -51,7 +54,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;  // --help and --version are not errors
   }
-  options.connect_timeout = std::chrono::milliseconds(static_cast<long long>(connect_timeout * 1000));
+  options.connect_timeout =
+      std::chrono::ceil<std::chrono::milliseconds>(std::chrono::duration<double>(connect_timeout));
 
 #ifdef _WIN32
   // Received bytes go to stdout unchanged: no "\n" -> "\r\n" translation.

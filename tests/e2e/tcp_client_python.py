@@ -4,6 +4,7 @@ server, the seed's turn-taking server, and a server killed while the client
 still waits on its open stdin. Runs under Wine too (the mingw preset)."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -92,6 +93,42 @@ def test_regular_file_as_stdin():
     check(result.stdout == lines, f"tcp_client < file: every line came back ({len(result.stdout)} of {len(lines)} bytes)")
 
 
+def test_terminal_output():
+    if harness.emulator() or os.name != "posix":
+        print("skipped: needs a POSIX pseudo-terminal")
+        return
+    import pty
+    screen, terminal = pty.openpty()
+    try:
+        listener = listen()
+        thread = threading.Thread(target=serve_echo, args=(listener,), daemon=True)
+        thread.start()
+        result = subprocess.run(harness.program("tcp_client", "127.0.0.1", listener.getsockname()[1]),
+                                input=b"hello\n\x1b[2J\n", stdout=terminal, stderr=subprocess.PIPE, timeout=60)
+        thread.join(10)
+        listener.close()
+        os.close(terminal)
+        terminal = None
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(screen, 4096)
+            except OSError:  # Linux: EIO once the terminal's last writer is gone
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if terminal is not None:
+            os.close(terminal)
+        os.close(screen)
+    check(result.returncode == 0, f"terminal: exit 0 (got {result.returncode})")
+    check(shown.startswith(b"SEND (q or Q to quit): "), f"terminal: the prompt (got {shown!r})")
+    check(b"RECEIVED: hello" in shown, "terminal: a received line is labelled")
+    check(b"RECEIVED: \\x1b[2J" in shown and b"\x1b" not in shown,
+          "terminal: an escape sequence from the server is shown, not obeyed")
+
+
 def test_seed_turn_taking_server():
     # The seed's server: it waits for the client's line, then answers with the
     # line its operator types (scripted here); its 'q' ends the conversation.
@@ -153,6 +190,26 @@ def test_server_killed_while_stdin_open():
         harness.stop(server)
 
 
+def test_interrupted():
+    if harness.emulator() or os.name != "posix":
+        print("skipped: needs POSIX signals")
+        return
+    server = subprocess.Popen([sys.executable, "-c", ECHO_SERVER], stdout=subprocess.PIPE)
+    port = int(server.stdout.readline())
+    client = harness.start("tcp_client", "127.0.0.1", port)
+    try:
+        client.stdin.write(b"ping\n")
+        client.stdin.flush()
+        check(client.stdout.readline() == b"ping\n", "connected: the echo came back")
+        client.send_signal(signal.SIGINT)
+        code = client.wait(10)
+        check(code == 130, f"Ctrl-C ends the client with exit 130 (got {code})")
+    finally:
+        client.stdin.close()
+        harness.stop(client)
+        harness.stop(server)
+
+
 def test_refused():
     port = harness.free_port()
     result = subprocess.run(harness.program("tcp_client", "127.0.0.1", port), input=b"",
@@ -173,5 +230,6 @@ def test_usage():
 
 
 if __name__ == "__main__":
-    harness.run(test_piped_stdin_against_echo, test_regular_file_as_stdin, test_seed_turn_taking_server,
-                test_server_killed_while_stdin_open, test_refused, test_usage)
+    harness.run(test_piped_stdin_against_echo, test_regular_file_as_stdin, test_terminal_output,
+                test_seed_turn_taking_server,
+                test_server_killed_while_stdin_open, test_interrupted, test_refused, test_usage)
