@@ -1,6 +1,8 @@
 // tcp_client: the seed's TCP client, full duplex. Lines typed at stdin go to
 // the server while the lines the server sends are printed as they arrive;
-// neither direction waits for the other. 'q' (or 'Q') from either side ends it.
+// neither direction waits for the other. 'q' (or 'Q') from either side ends
+// it; the end of input half-closes the connection, and what the server still
+// sends is printed until it closes.
 //
 // On a terminal it prompts and labels what it receives; in a pipe stdout gets
 // exactly the bytes of the lines received, so it composes like netcat.
