@@ -44,7 +44,7 @@ constexpr std::chrono::milliseconds quit_linger{500};
 // which outlives both coroutines.
 struct conversation {
   tcp::socket socket;
-  const console& con;
+  console con;
   bool prompting = false;  // the prompt is the last thing on the terminal
   bool quitting = false;   // the operator typed q: the server's closing is expected
 };
@@ -176,7 +176,7 @@ asio::awaitable<int> print_received_lines(conversation& talk, std::size_t max_li
 
 asio::awaitable<std::tuple<error_code, tcp::socket>> connect_to_first(std::vector<tcp::endpoint> endpoints,
                                                                       std::chrono::milliseconds timeout,
-                                                                      const console& con, bool verbose) {
+                                                                      console con, bool verbose) {
   const auto executor = co_await asio::this_coro::executor;
   error_code last_error = asio::error::host_not_found;  // when there is no address at all
   for (const auto& endpoint : endpoints) {
@@ -193,7 +193,7 @@ asio::awaitable<std::tuple<error_code, tcp::socket>> connect_to_first(std::vecto
   co_return std::tuple{last_error, tcp::socket(executor)};
 }
 
-asio::awaitable<int> converse(tcp::socket socket, const console& con, std::size_t max_line) {
+asio::awaitable<int> converse(tcp::socket socket, console con, std::size_t max_line) {
   conversation talk{std::move(socket), con};
   // Both directions at once; whichever ends first ends the conversation and
   // cancels the other.
@@ -201,7 +201,7 @@ asio::awaitable<int> converse(tcp::socket socket, const console& con, std::size_
   co_return std::visit([](int exit_code) { return exit_code; }, first_to_end);
 }
 
-asio::awaitable<int> run_client(client_options options, const console& con) {
+asio::awaitable<int> run_client(client_options options, console con) {
   const auto executor = co_await asio::this_coro::executor;
   const std::string target = format_host_port(options.host, options.port);
 
