@@ -47,6 +47,7 @@ struct conversation {
   console con;
   bool prompting = false;  // the prompt is the last thing on the terminal
   bool quitting = false;   // the operator typed q: the server's closing is expected
+  bool input_ended = false;
 };
 
 void show_prompt(conversation& talk) {
@@ -87,31 +88,46 @@ void write_through(conversation& talk, std::string& pass_through) {
   pass_through.clear();
 }
 
-// Sends each typed line as it comes. Suspends on the console (for a line or
-// the end of input) and in each write. Cancelled when the receiving side ends
-// the conversation first; a cancelled console wait loses no line.
-asio::awaitable<int> send_typed_lines(conversation& talk) {
-  show_prompt(talk);
-  while (true) {
-    auto [ec, line] = co_await talk.con.input.receive();
-    if (ec == errc::line_too_long) {
-      report(talk, fmt::format("not sent: line longer than {} bytes", talk.con.input.max_line()));
-      show_prompt(talk);
-      continue;
-    }
-    if (ec) break;  // the end of input
-    // The terminal's echo of Enter has moved past the prompt; a new one goes
-    // up before the write, so that an answer can never arrive ahead of it.
+// One item from the console, added to the next write.
+void add_to_batch(conversation& talk, error_code ec, std::string_view line, std::string& batch) {
+  // A typed line has moved the terminal past the prompt (its Enter was echoed).
+  if (ec == errc::line_too_long) {
+    talk.prompting = false;
+    report(talk, fmt::format("not sent: line longer than {} bytes", talk.con.input.max_line()));
+  } else if (ec) {
+    talk.input_ended = true;
+  } else {
     talk.prompting = false;
     talk.quitting = is_quit(line);
-    if (!talk.quitting) show_prompt(talk);
-    line += '\n';
-    auto [write_error, written] = co_await asio::async_write(talk.socket, asio::buffer(line), as_value);
+    batch += line;
+    batch += '\n';
+  }
+}
+
+// Sends typed lines as they come. Suspends on the console (for a line or the
+// end of input) and in each write. Cancelled when the receiving side ends the
+// conversation first; a cancelled console wait loses no line.
+asio::awaitable<int> send_typed_lines(conversation& talk) {
+  constexpr std::size_t max_batch = 64 * 1024;
+  show_prompt(talk);
+  while (!talk.input_ended && !talk.quitting) {
+    std::string batch;
+    auto [ec, line] = co_await talk.con.input.receive();
+    add_to_batch(talk, ec, line, batch);
+    // Lines already waiting (a paste, a pipe, a file) join the same write.
+    while (!talk.input_ended && !talk.quitting && batch.size() < max_batch) {
+      auto waiting = talk.con.input.try_receive();
+      if (!waiting) break;
+      add_to_batch(talk, std::get<0>(*waiting), std::get<1>(*waiting), batch);
+    }
+    // The prompt goes up before the write, so that an answer never arrives ahead of it.
+    if (!talk.input_ended && !talk.quitting) show_prompt(talk);
+    if (batch.empty()) continue;
+    auto [write_error, written] = co_await asio::async_write(talk.socket, asio::buffer(batch), as_value);
     if (write_error) {
       report(talk, fmt::format("connection lost: {}", write_error.message()));
       co_return 1;
     }
-    if (talk.quitting) break;
   }
   // Nothing more to send: the half-close tells the server so, and the
   // receiving side goes on printing what it still sends.
