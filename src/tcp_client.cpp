@@ -108,7 +108,7 @@ void add_to_batch(conversation& talk, error_code ec, std::string_view line, std:
 // end of input) and in each write. Cancelled when the receiving side ends the
 // conversation first; a cancelled console wait loses no line.
 asio::awaitable<int> send_typed_lines(conversation& talk) {
-  constexpr std::size_t max_batch = 64 * 1024;
+  constexpr std::size_t max_batch = std::size_t{64} * 1024;
   show_prompt(talk);
   while (!talk.input_ended && !talk.quitting) {
     std::string batch;
