@@ -51,12 +51,26 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 using shared_line = std::shared_ptr<const std::string>;  // one line, sent to many clients
 
+// Chat and room: the lines waiting for a client's writer, and how it is
+// woken. Echo answers from its own loop and has none, so an idle echo
+// connection stays small.
+struct outgoing_lines {
+  explicit outgoing_lines(const asio::any_io_executor& executor) : wake(executor) {}
+
+  std::vector<shared_line> lines;
+  std::size_t bytes = 0;
+  bool close_when_sent = false;  // the operator typed 'q'
+  asio::steady_timer wake;       // the writer waits on it; cancel() wakes it
+};
+
 // One connection, as the rest of the server reaches it: the list of clients,
 // the watchdog and shutdown may queue lines for it or stop it, always on its
 // executor. Its session coroutine does the talking.
 struct client {
-  client(tcp::socket s, std::string peer)
-      : socket(std::move(s)), name(std::move(peer)), wake_writer(socket.get_executor()) {}
+  client(tcp::socket s, std::string peer, bool with_writer)
+      : socket(std::move(s)),
+        name(std::move(peer)),
+        outgoing(with_writer ? std::make_unique<outgoing_lines>(socket.get_executor()) : nullptr) {}
 
   tcp::socket socket;      // its executor is the client's (a strand of its own with several threads)
   const std::string name;  // "127.0.0.1:54321"
@@ -64,11 +78,7 @@ struct client {
   // When a complete line last arrived, plus the idle timeout. Written by the
   // session, read by the watchdog on another executor, hence atomic.
   std::atomic<steady_clock::rep> deadline{0};
-  // Chat and room: lines waiting for the writer, and how it is woken.
-  std::vector<shared_line> outgoing;
-  std::size_t outgoing_bytes = 0;
-  bool close_when_sent = false;  // the operator typed 'q'
-  asio::steady_timer wake_writer;
+  const std::unique_ptr<outgoing_lines> outgoing;  // chat and room
 };
 
 // What the connections share. Touched only on `executor`.
@@ -118,7 +128,7 @@ void stop(client& c, std::string_view last_line = {}) {
   error_code ignored;
   c.socket.shutdown(tcp::socket::shutdown_both, ignored);
   c.socket.close(ignored);
-  c.wake_writer.cancel();
+  if (c.outgoing) c.outgoing->wake.cancel();
 }
 
 std::string too_long_message(std::size_t max_line) {
@@ -187,16 +197,17 @@ asio::awaitable<void> echo_lines(client& c, const server_options& options) {
 // whose queue is full does not read: it is dropped, so it never stalls the others.
 void enqueue(server& s, client& c, shared_line line) {
   if (c.stopped) return;  // also: `s` may be gone once a client has stopped
-  if (c.outgoing_bytes + line->size() > s.options.room_queue) {
+  auto& out = *c.outgoing;
+  if (out.bytes + line->size() > s.options.room_queue) {
     stop(c);
     tell_operator(s, s.console.err,
                   "dropped " + c.name + ": it does not read (over " + std::to_string(s.options.room_queue) +
                       " bytes waiting)");
     return;
   }
-  c.outgoing_bytes += line->size();
-  c.outgoing.push_back(std::move(line));
-  c.wake_writer.cancel();
+  out.bytes += line->size();
+  out.lines.push_back(std::move(line));
+  out.wake.cancel();
 }
 
 // Sends a line to every client but `except`; runs on the server's executor.
@@ -253,23 +264,24 @@ asio::awaitable<void> read_lines(std::shared_ptr<client> c, server& s) {
 
 // Sends what others queued for this client: everything waiting, in one
 // gathered write. Suspends in the write or, with nothing to send, on the
-// wake_writer timer, which enqueue() and stop() cancel; the reader ending
+// outgoing->wake timer, which enqueue() and stop() cancel; the reader ending
 // cancels it too.
 asio::awaitable<void> write_queued_lines(client& c) {
+  outgoing_lines& out = *c.outgoing;
   std::vector<shared_line> sending;
   std::vector<asio::const_buffer> buffers;
   while (!c.stopped) {
-    if (c.outgoing.empty()) {
-      if (c.close_when_sent) co_return;
-      c.wake_writer.expires_at(steady_clock::time_point::max());
-      co_await c.wake_writer.async_wait(use_tuple);
+    if (out.lines.empty()) {
+      if (out.close_when_sent) co_return;
+      out.wake.expires_at(steady_clock::time_point::max());
+      co_await out.wake.async_wait(use_tuple);
       // Woken (operation_aborted) by a new line, or cancelled for good.
       if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
         co_return;
       continue;
     }
-    sending.swap(c.outgoing);
-    c.outgoing_bytes = 0;
+    sending.swap(out.lines);
+    out.bytes = 0;
     buffers.clear();
     for (const auto& line : sending) buffers.push_back(asio::buffer(*line));
     auto [ec, n] = co_await asio::async_write(c.socket, buffers, use_tuple);
@@ -311,7 +323,8 @@ void admit(server& s, tcp::socket socket) {
     socket.shutdown(tcp::socket::shutdown_both, ec);
     return;
   }
-  auto c = std::make_shared<client>(std::move(socket), format_endpoint(peer));
+  const bool with_writer = s.options.mode != server_mode::echo;
+  auto c = std::make_shared<client>(std::move(socket), format_endpoint(peer), with_writer);
   push_deadline(*c, s.options.idle_timeout);
   if (s.options.mode == server_mode::room)
     send_to_clients(s, std::make_shared<const std::string>("* " + c->name + " joined\n"));
@@ -405,10 +418,10 @@ asio::awaitable<void> relay_operator_lines(server& s) {
       for (const auto& c : s.clients) {
         asio::dispatch(c->socket.get_executor(), [c, quit] {
           if (c->stopped) return;
-          c->outgoing_bytes += quit->size();
-          c->outgoing.push_back(quit);
-          c->close_when_sent = true;
-          c->wake_writer.cancel();
+          c->outgoing->bytes += quit->size();
+          c->outgoing->lines.push_back(quit);
+          c->outgoing->close_when_sent = true;
+          c->outgoing->wake.cancel();
         });
       }
       continue;
