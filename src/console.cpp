@@ -9,6 +9,7 @@
 #include <thread>
 
 #ifdef _WIN32
+#include <fcntl.h>
 #include <io.h>
 #else
 #include <unistd.h>
@@ -97,7 +98,7 @@ long read_stdin_some(char* data, std::size_t size) {
 
 // The stdin thread: splits what it reads into lines and delivers them.
 void console_input::read_stdin_lines(const std::shared_ptr<shared_state>& state) {
-  line_splitter splitter(state->max_line, 4096);
+  line_splitter splitter(state->max_line, 16 * 1024);
   while (true) {
     const auto space = splitter.prepare();
     const long n = read_stdin_some(space.data(), space.size());
@@ -118,6 +119,11 @@ void console_input::read_stdin_lines(const std::shared_ptr<shared_state>& state)
 }
 
 void console_input::read_stdin() {
+#ifdef _WIN32
+  // Bytes as they are: text mode would end a pipe's input at a 0x1A byte.
+  // CRLF needs no translation, the splitter takes it as a line ending.
+  _setmode(0, _O_BINARY);
+#endif
   // Detached: a read of stdin cannot be cancelled portably, and the process
   // must be able to exit while the thread waits for a line nobody will type.
   std::thread([state = state_] { read_stdin_lines(state); }).detach();
