@@ -26,7 +26,7 @@ def test_echo():
     result = client(port, "one\ntwo\n\nlast without newline")
     check(result.returncode == 0, f"client exits 0 when every line is answered ({result.returncode})")
     check(result.stdout == b"one\ntwo\n\nlast without newline\n", f"echoes printed bare in a pipe: {result.stdout!r}")
-    check(result.stderr == b"", f"nothing on stderr: {result.stderr!r}")
+    check(harness.said(result.stderr) == "", f"nothing on stderr: {result.stderr!r}")
     code, printed = stop_and_read(server)
     lines = printed.splitlines()
     check(len(lines) == 4 and lines[0].endswith(") said: one") and lines[2].endswith(") said: "),
@@ -39,7 +39,7 @@ def test_no_reply_and_retries():
     started = time.monotonic()
     result = client(port, "hello?\n", "--timeout", "0.2", "--retries", "1")
     check(result.returncode == 1, f"client exits 1 when a line goes unanswered ({result.returncode})")
-    check(result.stderr.decode() == f"no reply from 127.0.0.1:{port} after 2 tries\n",
+    check(harness.said(result.stderr) == f"no reply from 127.0.0.1:{port} after 2 tries\n",
           f"says so in one line: {result.stderr!r}")
     check(time.monotonic() - started < 10, "gives up after its tries")
     code, printed = stop_and_read(server)
@@ -59,20 +59,26 @@ def test_no_wait_and_quit():
 
 def test_nobody_listening():
     port = harness.free_port(socket.SOCK_DGRAM)
+    # Wine hears the ICMP only when the line is sent again, not while waiting
+    # for the echo as Linux and Windows do: there the answer takes one timeout.
+    timeout = 2 if harness.emulator() else 5
     started = time.monotonic()
-    result = client(port, "anyone?\n", "--timeout", "5")
+    result = client(port, "anyone?\n", "--timeout", timeout, "--retries", 5)
     elapsed = time.monotonic() - started
     check(result.returncode == 1, f"exit 1 when nobody listens ({result.returncode})")
-    check(f"no server at 127.0.0.1:{port} (connection refused)" in result.stderr.decode(),
+    check(harness.said(result.stderr) == f"no server at 127.0.0.1:{port} (connection refused)\n",
           f"says who did not answer and why: {result.stderr!r}")
-    check(elapsed < 4.5, f"within the timeout ({elapsed:.2f} s)")
+    if harness.emulator():
+        check(elapsed < 5 * timeout, f"at the first resend, not after every try ({elapsed:.2f} s)")
+    else:
+        check(elapsed < timeout - 0.5, f"within the timeout ({elapsed:.2f} s of {timeout} s)")
 
 
 def test_port_taken():
     server, port = harness.start_server("udp_server")
     second = subprocess.run(harness.program("udp_server", "--port", port), capture_output=True, timeout=30)
     check(second.returncode == 1, f"a taken port exits 1 ({second.returncode})")
-    err = second.stderr.decode()
+    err = harness.said(second.stderr)
     check(err.startswith(f"error: cannot listen on 127.0.0.1:{port} (udp): ") and err.count("\n") == 1,
           f"in one clear line: {err!r}")
     harness.stop(server)
