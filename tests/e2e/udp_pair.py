@@ -2,9 +2,11 @@
 --no-reply with resends, --no-wait, 'q', nobody listening, a port already
 taken, usage errors and SIGTERM. Runs under Wine for the MinGW build too."""
 
+import select
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import harness
@@ -32,6 +34,46 @@ def test_echo():
     check(len(lines) == 4 and lines[0].endswith(") said: one") and lines[2].endswith(") said: "),
           f"server prints one line per datagram: {lines}")
     check(lines[0].startswith("(127.0.0.1 "), "in the seed's format")
+
+
+def test_stdin_from_a_file():
+    server, port = harness.start_server("udp_server")
+    with tempfile.TemporaryFile() as lines:
+        lines.write(b"from\na file\n")
+        lines.seek(0)
+        result = subprocess.run(harness.program("udp_client", "127.0.0.1", port), stdin=lines,
+                                capture_output=True, timeout=30)
+    check(result.returncode == 0 and result.stdout == b"from\na file\n",
+          f"lines from a regular file are sent and answered: {result.stdout!r}")
+    harness.stop(server)
+
+
+def test_prompt_output_and_vanished_senders():
+    server, port = harness.start_server("udp_server")
+    try:
+        # Senders that are gone before their echo: on Windows the ICMP that
+        # follows would fail the server's next receive unless switched off.
+        for _ in range(3):
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as gone:
+                gone.sendto(b"gone", ("127.0.0.1", port))
+        time.sleep(0.2)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+            peer.settimeout(10)
+            peer.sendto(b"prompt", ("127.0.0.1", port))
+            check(peer.recvfrom(100)[0] == b"prompt", "the server still answers after senders vanished")
+        # The server's stdout is a pipe, and it is still running: the lines
+        # must arrive now, not when its buffer fills or it exits.
+        printed = b""
+        deadline = time.monotonic() + 10
+        while printed.count(b"\n") < 4 and time.monotonic() < deadline:
+            if select.select([server.stdout], [], [], 0.1)[0]:
+                printed += server.stdout.read1(65536)
+        check(printed.count(b"\n") == 4 and b") said: prompt" in printed,
+              f"printed lines reach a pipe while the server waits: {printed!r}")
+        check(server.poll() is None, "the server is still running")
+    finally:
+        harness.stop(server)
+    check("error" not in harness.said(server.stderr.read()), "no receive error reported")
 
 
 def test_no_reply_and_retries():
@@ -117,5 +159,6 @@ def test_sigterm():
 
 
 if __name__ == "__main__":
-    harness.run(test_echo, test_no_reply_and_retries, test_no_wait_and_quit, test_nobody_listening,
-                test_port_taken, test_usage, test_sigterm)
+    harness.run(test_echo, test_stdin_from_a_file, test_prompt_output_and_vanished_senders,
+                test_no_reply_and_retries, test_no_wait_and_quit, test_nobody_listening, test_port_taken,
+                test_usage, test_sigterm)
