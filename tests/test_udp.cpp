@@ -187,6 +187,22 @@ TEST_CASE("udp_server --no-reply prints and sends nothing back, like the seed") 
   CHECK(lines_of(output.out.str()).size() == 2);
 }
 
+TEST_CASE("udp_server --verbose reports the size and sender of every datagram on stderr") {
+  asio::io_context io;
+  auto options = loopback_server();
+  options.verbose = true;
+  server_output output;
+  auto server = open_test_server(io, options, output.err);
+  const auto server_endpoint = server.local_endpoint();
+  auto client = bind_loopback(io);
+  std::vector<std::optional<std::string>> replies;
+  run(io, serve_while(std::move(server), options, output,
+                      send_each(client, server_endpoint, {"12345"}, replies)));
+  CHECK(replies.size() == 1);
+  CHECK(output.err.str().ends_with(
+      "received 5 bytes from 127.0.0.1:" + std::to_string(client.local_endpoint().port()) + "\n"));
+}
+
 // Many senders at once, more datagrams in a row than the server handles in
 // one turn, and a sender that vanishes before its echo: every remaining
 // sender gets every echo.
@@ -369,6 +385,20 @@ TEST_CASE("udp_client with --retries 0 tries once and goes on with the next line
   CHECK(result.exit_code == 1);
   CHECK(result.out == "kept\n");
   CHECK(result.err == "no reply from 127.0.0.1:" + port + " after 1 try\n");
+  CHECK(received == 2);
+}
+
+TEST_CASE("udp_client --verbose says when it sends a line again") {
+  asio::io_context io;
+  auto server = bind_loopback(io);
+  auto options = client_of(server);
+  options.retries = 1;
+  options.verbose = true;
+  int received = 0;
+  const auto result = run_client(io, options, {"twice"}, echo_after_dropping(std::move(server), 1, received));
+  CHECK(result.exit_code == 0);
+  CHECK(result.out == "twice\n");
+  CHECK(result.err.find("no reply within 100 ms, sending again\n") != std::string::npos);
   CHECK(received == 2);
 }
 
