@@ -76,6 +76,17 @@ def test_prompt_output_and_vanished_senders():
     check("error" not in harness.said(server.stderr.read()), "no receive error reported")
 
 
+def test_lines_too_long():
+    server, port = harness.start_server("udp_server")
+    text = "x" * 65508 + "\n" + "y" * 70000 + "\n" + "z" * 65507 + "\nafter\n"
+    result = client(port, text)
+    check(result.returncode == 1, f"a line not sent makes exit 1 ({result.returncode})")
+    check(harness.said(result.stderr) == "error: a line of 65508 bytes does not fit in one datagram (at most 65507), "
+          "not sent\nerror: line longer than 65536 bytes, not sent\n", f"each said clearly: {result.stderr[:300]!r}")
+    check(result.stdout == b"z" * 65507 + b"\nafter\n", "the largest datagram and the next line still go through")
+    harness.stop(server)
+
+
 def test_no_reply_and_retries():
     server, port = harness.start_server("udp_server", "--no-reply")
     started = time.monotonic()
@@ -159,6 +170,6 @@ def test_sigterm():
 
 
 if __name__ == "__main__":
-    harness.run(test_echo, test_stdin_from_a_file, test_prompt_output_and_vanished_senders,
+    harness.run(test_echo, test_stdin_from_a_file, test_prompt_output_and_vanished_senders, test_lines_too_long,
                 test_no_reply_and_retries, test_no_wait_and_quit, test_nobody_listening, test_port_taken,
                 test_usage, test_sigterm)
