@@ -19,12 +19,9 @@ namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
 // SIGINT/SIGTERM (Ctrl-C, Ctrl-Break) cancel serve_datagrams(), which then
-// flushes what it printed and returns.
-asio::awaitable<void> serve_until_signal(coronet::udp::socket socket, coronet::udp_server_options options) {
-  asio::signal_set signals(co_await asio::this_coro::executor, SIGINT, SIGTERM);
-#ifdef SIGBREAK
-  signals.add(SIGBREAK);
-#endif
+// flushes what it printed and returns. `signals` belongs to main.
+asio::awaitable<void> serve_until_signal(coronet::udp::socket socket, coronet::udp_server_options options,
+                                         asio::signal_set& signals) {
   co_await (coronet::serve_datagrams(std::move(socket), std::move(options), std::cout, std::cerr) ||
             signals.async_wait(asio::as_tuple(asio::use_awaitable)));
 }
@@ -51,10 +48,15 @@ int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
 
   asio::io_context io(1);
+  // The signals are ours before "listening on" tells anyone to send them.
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+#ifdef SIGBREAK
+  signals.add(SIGBREAK);
+#endif
   auto socket = coronet::open_udp_server(io.get_executor(), options, std::cerr);
   if (!socket) return 1;
   int exit_code = 0;
-  asio::co_spawn(io, serve_until_signal(std::move(*socket), std::move(options)),
+  asio::co_spawn(io, serve_until_signal(std::move(*socket), std::move(options), signals),
                  [&](const std::exception_ptr& error) {
                    if (!error) return;
                    exit_code = 1;
