@@ -1,0 +1,112 @@
+"""Helpers for coronet's fault and abuse tests (ctest label `faults`).
+
+They build on tests/e2e/harness.py and watch a server from the outside through
+Linux's /proc: its open descriptors, its sockets and its memory. Loopback only.
+"""
+
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import harness  # noqa: E402  (the path is set just above)
+from harness import check, connect, recv_until, run, stop  # noqa: E402,F401  (for the tests)
+
+
+def raise_fd_limit(wanted):
+    """Raises this process's descriptor limit (children inherit it) towards
+    `wanted`; returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def fd_targets(pid):
+    targets = []
+    for name in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            targets.append(os.readlink(f"/proc/{pid}/fd/{name}"))
+        except FileNotFoundError:  # closed while we looked
+            pass
+    return targets
+
+
+def fd_count(pid):
+    return len(fd_targets(pid))
+
+
+def socket_count(pid):
+    return sum(1 for t in fd_targets(pid) if t.startswith("socket:"))
+
+
+def memory_kb(pid, field):
+    """VmRSS (resident now) or VmHWM (peak resident) of a process, in KiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} for {pid}")
+
+
+def wait_until(condition, timeout, interval=0.01):
+    """Polls `condition` until it is true or `timeout` seconds have passed;
+    returns whether it became true."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+class Output:
+    """Collects what a process writes to a pipe, on a thread, so that a chatty
+    server never blocks on a full pipe while the test is busy elsewhere."""
+
+    def __init__(self, pipe):
+        self._pipe = pipe
+        self._chunks = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self):
+        while True:
+            chunk = self._pipe.read1(65536) if hasattr(self._pipe, "read1") else self._pipe.read(65536)
+            if not chunk:
+                return
+            with self._lock:
+                self._chunks.append(chunk)
+
+    def data(self):
+        with self._lock:
+            return b"".join(self._chunks)
+
+    def text(self):
+        return self.data().decode(errors="replace")
+
+    def finish(self, timeout=5):
+        self._thread.join(timeout)
+        return self.data()
+
+
+def start_server(name, *args, stdout=subprocess.PIPE, **kwargs):
+    """Starts a coronet server on an ephemeral loopback port; returns
+    (process, port, stdout Output or None, stderr Output)."""
+    proc, port = harness.start_server(name, *args, stdout=stdout, **kwargs)
+    out = Output(proc.stdout) if stdout == subprocess.PIPE else None
+    err = Output(proc.stderr)
+    return proc, port, out, err
+
+
+def echo_works(port, payload=b"still serving\n", timeout=5):
+    """One fresh connection gets one line echoed back byte for byte."""
+    with harness.connect(port, timeout=timeout) as sock:
+        sock.sendall(payload)
+        return harness.recv_until(sock, b"\n") == payload

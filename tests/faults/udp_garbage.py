@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""udp_server fed thousands of random datagrams (0 to 9,000 bytes of random
+binary) and senders that vanish before the reply keeps answering each one
+with exactly its bytes, and prints exactly one terminal-safe line for each."""
+
+import random
+import socket
+import tempfile
+
+from faults import check, run, start_server, stop
+
+DATAGRAMS = 3000
+VANISHING = 200
+CONTROL = set(range(0x20)) - {ord("\n")} | {0x7f}
+
+
+def test_random_datagrams():
+    rng = random.Random(9000)
+    with tempfile.TemporaryFile() as stdout:
+        server, port, _, err = start_server("udp_server", stdout=stdout)
+        try:
+            # Senders that disappear: the replies meet closed ports (ICMP unreachable).
+            for _ in range(VANISHING):
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as gone:
+                    gone.sendto(rng.randbytes(rng.randint(0, 64)), ("127.0.0.1", port))
+
+            answered = wrong = 0
+            sent_bytes = 0
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.settimeout(2)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+                for i in range(DATAGRAMS):
+                    payload = rng.randbytes(rng.randint(0, 9000))
+                    sock.sendto(payload, ("127.0.0.1", port))
+                    sent_bytes += len(payload)
+                    try:
+                        reply, _ = sock.recvfrom(65536)
+                    except TimeoutError:
+                        wrong += 1
+                        continue
+                    if reply == payload:
+                        answered += 1
+                    else:
+                        wrong += 1
+            check(wrong == 0 and answered == DATAGRAMS,
+                  f"{answered} of {DATAGRAMS} random datagrams ({sent_bytes} bytes) echoed exactly")
+            check(server.poll() is None, "the server keeps running")
+        finally:
+            check(stop(server) == 0, "the server exits 0 on SIGTERM")
+        stdout.seek(0)
+        printed = stdout.read()
+    lines = printed.split(b"\n")[:-1]
+    check(len(lines) == DATAGRAMS + VANISHING, f"{len(lines)} lines printed for {DATAGRAMS + VANISHING} datagrams")
+    check(all(line.startswith(b"(127.0.0.1 ") and b") said: " in line for line in lines),
+          "every line is in the seed's format")
+    check(not CONTROL.intersection(printed), "no control byte reached stdout")
+
+
+run(test_random_datagrams)
