@@ -12,6 +12,7 @@ from faults import check, connect, raise_fd_limit, run, start_server, stop
 CONNECTIONS = 200
 GRACE = 1.0  # coronet::shutdown_grace
 SLACK = 0.3  # this script noticing the exit
+PER_CONNECTION = 256 * 1024
 
 
 def test_sigterm_under_load():
@@ -27,15 +28,21 @@ def test_sigterm_under_load():
         selector = selectors.DefaultSelector()
         for sock in clients:
             selector.register(sock, selectors.EVENT_WRITE | (selectors.EVENT_READ if sock in readers else 0))
+        # Busy for at least a second and until echoes flow; each connection
+        # sends at most PER_CONNECTION bytes so the kernel buffers stay modest.
         sent = received = 0
-        busy_until = time.monotonic() + 1.0
-        while time.monotonic() < busy_until:
+        sent_on = dict.fromkeys(clients, 0)
+        started = time.monotonic()
+        while time.monotonic() - started < 10 and (time.monotonic() - started < 1 or received == 0):
             for key, events in selector.select(0.05):
+                sock = key.fileobj
                 try:
                     if events & selectors.EVENT_READ:
-                        received += len(key.fileobj.recv(65536))
-                    if events & selectors.EVENT_WRITE:
-                        sent += key.fileobj.send(chunk)
+                        received += len(sock.recv(65536))
+                    if events & selectors.EVENT_WRITE and sent_on[sock] < PER_CONNECTION:
+                        n = sock.send(chunk)
+                        sent_on[sock] += n
+                        sent += n
                 except (BlockingIOError, ConnectionError):
                     pass
         check(sent > 0 and received > 0, f"busy: {sent} bytes sent, {received} echoed before the signal")
