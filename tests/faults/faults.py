@@ -110,3 +110,23 @@ def echo_works(port, payload=b"still serving\n", timeout=5):
     with harness.connect(port, timeout=timeout) as sock:
         sock.sendall(payload)
         return harness.recv_until(sock, b"\n") == payload
+
+
+# What a hostile peer sends to take over the operator's terminal, and how
+# coronet::terminal_safe must show it instead.
+TERMINAL_ATTACKS = {
+    "clear screen": (b"\x1b[2J\x1b[H", b"\\x1b[2J\\x1b[H"),
+    "set title": (b"\x1b]0;owned\x07", b"\\x1b]0;owned\\x07"),
+    "bell": (b"ding\x07\x07", b"ding\\x07\\x07"),
+    "C1 CSI": (b"\xc2\x9b31m", b"\\u009b31m"),
+    "right-to-left override": (b"abc\xe2\x80\xaetxt.exe", b"abc\\u202etxt.exe"),
+    "format string": (b"{} {:>99999999} %s%n%x", b"{} {:>99999999} %s%n%x"),
+}
+TERMINAL_DRIVING = set(range(0x20)) - {ord("\n")} | {0x7f}
+
+
+def judge_terminal_output(program, printed):
+    for name, (attack, shown) in TERMINAL_ATTACKS.items():
+        check(shown in printed, f"{program}: {name} shown as {shown.decode()}")
+    check(not TERMINAL_DRIVING.intersection(printed), f"{program}: no control byte on stdout")
+    check(b"\xc2\x9b" not in printed and b"\xe2\x80\xae" not in printed, f"{program}: no C1 or bidi control")
