@@ -1,0 +1,485 @@
+// tcp_server: the seed's "wait on port 5000 and talk in turns" server, for
+// every client at once and in both directions at the same time.
+//
+//   chat  each client's lines appear here as "[ADDR] text"; lines typed here
+//         go to every client ('q' sends q to all and ends their sessions)
+//   echo  every line goes back to its sender byte for byte
+//   room  each client's line goes to every other client
+//
+// Try it:   tcp_server --mode chat        and from a second terminal:
+//           telnet 127.0.0.1 5000    (or: nc 127.0.0.1 5000, or tcp_client)
+//
+// The shape: one coroutine accepts; each connection is one coroutine (chat
+// and room: a reader and a writer joined with ||); one watchdog coroutine
+// watches every connection's idle deadline; in chat mode one more relays
+// the operator's lines. What the connections share (the list of clients, the
+// console) is touched only on the server's executor, each connection's socket
+// only on its own: with several threads both are strands.
+#include "tcp_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <exception>
+#include <memory>
+#include <ostream>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "coronet/net.hpp"
+
+namespace coronet {
+
+using namespace asio::experimental::awaitable_operators;
+using std::chrono::steady_clock;
+
+namespace {
+
+// Expected errors (EOF, reset, cancellation) come back as values.
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+using shared_line = std::shared_ptr<const std::string>;  // one line, sent to many clients
+
+// One connection, as the rest of the server reaches it: the list of clients,
+// the watchdog and shutdown may queue lines for it or stop it, always on its
+// executor. Its session coroutine does the talking.
+struct client {
+  client(tcp::socket s, std::string peer, asio::any_io_executor ex)
+      : socket(std::move(s)), name(std::move(peer)), executor(std::move(ex)), wake_writer(executor) {}
+
+  tcp::socket socket;
+  const std::string name;  // "127.0.0.1:54321"
+  const asio::any_io_executor executor;
+  bool stopped = false;
+  // When a complete line last arrived, plus the idle timeout. Written by the
+  // session, read by the watchdog on another executor, hence atomic.
+  std::atomic<steady_clock::rep> deadline{0};
+  // Chat and room: lines waiting for the writer, and how it is woken.
+  std::vector<shared_line> outgoing;
+  std::size_t outgoing_bytes = 0;
+  bool close_when_sent = false;  // the operator typed 'q'
+  asio::steady_timer wake_writer;
+};
+
+// What the connections share. Touched only on `executor`.
+struct server {
+  server(server_options o, coronet::console& c, asio::any_io_executor ex)
+      : options(std::move(o)), console(c), executor(std::move(ex)), all_gone(executor) {}
+
+  const server_options options;
+  coronet::console& console;
+  const asio::any_io_executor executor;
+  std::unordered_set<std::shared_ptr<client>> clients;
+  bool shutting_down = false;
+  asio::steady_timer all_gone;  // cancelled when the last client has left after shutdown began
+};
+
+// ---------------------------------------------------------------------------
+// Small pieces every mode uses
+// ---------------------------------------------------------------------------
+
+// A line for the operator's console. Callable from any executor: the console
+// is written only on the server's.
+void tell_operator(server& s, std::ostream& stream, std::string line) {
+  asio::dispatch(s.executor, [&stream, line = std::move(line)] { write_line(stream, line); });
+}
+
+void push_deadline(client& c, std::chrono::milliseconds idle_timeout) {
+  if (idle_timeout.count() == 0) return;
+  c.deadline.store((steady_clock::now() + idle_timeout).time_since_epoch().count(),
+                   std::memory_order_relaxed);
+}
+
+// The server's last line to a peer: sent only if the kernel takes it now
+// (the socket is non-blocking), so a peer that stopped reading is never waited for.
+void send_last_line(tcp::socket& socket, std::string_view line) {
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(line), asio::buffer("\n", 1)};
+  error_code ignored;
+  asio::write(socket, buffers, ignored);
+}
+
+// Ends a connection from the server's side; runs on the client's executor.
+// Closing the socket completes every operation the session waits in (with
+// operation_aborted) and fails any it starts later, so the session ends promptly.
+void stop(client& c, std::string_view last_line = {}) {
+  if (c.stopped) return;
+  c.stopped = true;
+  if (!last_line.empty()) send_last_line(c.socket, last_line);
+  error_code ignored;
+  c.socket.shutdown(tcp::socket::shutdown_both, ignored);
+  c.socket.close(ignored);
+  c.wake_writer.cancel();
+}
+
+std::string too_long_message(std::size_t max_line) {
+  return "error: line longer than " + std::to_string(max_line) + " bytes";
+}
+
+// Suspends until the peer has sent more and appends it to the splitter.
+// With no unfinished line, it waits in a one-byte peek into this frame
+// instead of a read into the splitter: an idle connection holds no buffer.
+asio::awaitable<error_code> read_more(tcp::socket& socket, line_splitter& splitter) {
+  if (splitter.pending().empty()) {
+    splitter.release_if_empty();
+    char probe = 0;
+    auto [ec, n] =
+        co_await socket.async_receive(asio::buffer(&probe, 1), tcp::socket::message_peek, use_tuple);
+    if (ec) co_return ec;
+    const auto space = splitter.prepare();
+    n = socket.receive(asio::buffer(space.data(), space.size()), 0, ec);  // bytes are there: no wait
+    splitter.commit(n);
+    co_return ec;
+  }
+  const auto space = splitter.prepare();
+  auto [ec, n] = co_await socket.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
+  splitter.commit(n);
+  co_return ec;
+}
+
+// ---------------------------------------------------------------------------
+// echo: every line back to its sender
+// ---------------------------------------------------------------------------
+
+// The complete lines of one read lie next to each other in the splitter's
+// buffer, so they all go back in one write of that span: no copy, no
+// allocation, CRLF and NUL bytes exactly as they came.
+asio::awaitable<void> echo_lines(client& c, const server_options& options) {
+  line_splitter splitter(options.max_line);
+  while (true) {
+    const error_code ec = co_await read_more(c.socket, splitter);
+    if (ec) {
+      // The peer half-closed: its last, unterminated line comes back too.
+      if (ec == asio::error::eof && !splitter.pending().empty())
+        co_await asio::async_write(c.socket, asio::buffer(splitter.pending()), use_tuple);
+      co_return;
+    }
+    const char* first = nullptr;
+    std::size_t size = 0;
+    bool quit = false;
+    auto r = splitter.next();
+    for (; r.what == line_splitter::status::line; r = splitter.next()) {
+      if (first == nullptr) first = r.value.raw.data();
+      size = static_cast<std::size_t>(r.value.raw.data() + r.value.raw.size() - first);
+      if (is_quit(r.value.text)) {  // 'q' comes back, then the session ends
+        quit = true;
+        break;
+      }
+    }
+    if (size > 0) {
+      push_deadline(c, options.idle_timeout);
+      auto [write_error, written] =
+          co_await asio::async_write(c.socket, asio::buffer(first, size), use_tuple);
+      if (write_error || quit) co_return;
+    }
+    if (r.what == line_splitter::status::too_long) {
+      stop(c, too_long_message(options.max_line));
+      co_return;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// chat and room: a reader and a writer per client
+// ---------------------------------------------------------------------------
+
+// Queues a line for one client; runs on the client's executor. A room client
+// whose queue is full does not read: it is dropped, so it never stalls the others.
+void enqueue(server& s, client& c, shared_line line) {
+  if (c.stopped) return;  // also: `s` may be gone once a client has stopped
+  if (c.outgoing_bytes + line->size() > s.options.room_queue) {
+    stop(c);
+    tell_operator(s, s.console.err,
+                  "dropped " + c.name + ": it does not read (over " + std::to_string(s.options.room_queue) +
+                      " bytes waiting)");
+    return;
+  }
+  c.outgoing_bytes += line->size();
+  c.outgoing.push_back(std::move(line));
+  c.wake_writer.cancel();
+}
+
+// Sends a line to every client but `except`; runs on the server's executor.
+void send_to_clients(server& s, const shared_line& line, const client* except = nullptr) {
+  for (const auto& c : s.clients) {
+    if (c.get() != except) asio::dispatch(c->executor, [&s, c, line] { enqueue(s, *c, line); });
+  }
+}
+
+// A client's line: on the operator's console (chat) or to everyone else (room).
+void deliver(server& s, const std::shared_ptr<client>& from, std::string_view text) {
+  std::string line = "[" + from->name + "] ";
+  if (s.options.mode == server_mode::chat) {
+    append_terminal_safe(line, text);
+    tell_operator(s, s.console.out, std::move(line));
+  } else {
+    line.append(text).push_back('\n');
+    asio::dispatch(s.executor, [&s, from, shared = std::make_shared<const std::string>(std::move(line))] {
+      send_to_clients(s, shared, from.get());
+    });
+  }
+}
+
+// Reads the client's lines until it says 'q', leaves, or breaks a limit.
+// Suspends in read_more; the writer ending cancels it.
+asio::awaitable<void> read_lines(std::shared_ptr<client> c, server& s) {
+  line_splitter splitter(s.options.max_line);
+  while (true) {
+    const error_code ec = co_await read_more(c->socket, splitter);
+    if (ec) {
+      if (ec == asio::error::eof && !splitter.pending().empty()) deliver(s, c, splitter.pending());
+      co_return;
+    }
+    for (auto r = splitter.next(); r.what != line_splitter::status::need_more; r = splitter.next()) {
+      if (r.what == line_splitter::status::too_long) {
+        stop(*c, too_long_message(s.options.max_line));
+        co_return;
+      }
+      push_deadline(*c, s.options.idle_timeout);
+      if (is_quit(r.value.text)) co_return;
+      deliver(s, c, r.value.text);
+    }
+  }
+}
+
+// Sends what others queued for this client: everything waiting, in one
+// gathered write. Suspends in the write or, with nothing to send, on the
+// wake_writer timer, which enqueue() and stop() cancel; the reader ending
+// cancels it too.
+asio::awaitable<void> write_queued_lines(client& c) {
+  std::vector<shared_line> sending;
+  std::vector<asio::const_buffer> buffers;
+  while (!c.stopped) {
+    if (c.outgoing.empty()) {
+      if (c.close_when_sent) co_return;
+      c.wake_writer.expires_at(steady_clock::time_point::max());
+      co_await c.wake_writer.async_wait(use_tuple);
+      // Woken (operation_aborted) by a new line, or cancelled for good.
+      if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+        co_return;
+      continue;
+    }
+    sending.swap(c.outgoing);
+    c.outgoing_bytes = 0;
+    buffers.clear();
+    for (const auto& line : sending) buffers.push_back(asio::buffer(*line));
+    auto [ec, n] = co_await asio::async_write(c.socket, buffers, use_tuple);
+    sending.clear();
+    if (ec) co_return;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The server: accept, watch, relay, shut down
+// ---------------------------------------------------------------------------
+
+// One connection from first byte to last. When it ends, its completion
+// handler (in admit) stops the socket and takes the client off the list.
+asio::awaitable<void> serve_client(std::shared_ptr<client> c, server& s) {
+  if (s.options.mode == server_mode::echo) {
+    co_await echo_lines(*c, s.options);
+  } else {
+    // Whichever ends first (a 'q', EOF, a limit, the operator's 'q' sent)
+    // cancels the other.
+    co_await (read_lines(c, s) || write_queued_lines(*c));
+  }
+}
+
+void forget(server& s, const std::shared_ptr<client>& c) {
+  s.clients.erase(c);
+  if (s.options.verbose || s.options.mode == server_mode::chat)
+    write_line(s.console.err, c->name + " disconnected");
+  if (s.options.mode == server_mode::room && !s.shutting_down)
+    send_to_clients(s, std::make_shared<const std::string>("* " + c->name + " left\n"));
+  if (s.shutting_down && s.clients.empty()) s.all_gone.cancel();
+}
+
+// Takes a new connection in, or turns it away when the server is full.
+// Runs on the server's executor.
+void admit(server& s, tcp::socket socket, asio::any_io_executor executor) {
+  error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  if (ec) return;  // already gone
+  socket.set_option(tcp::no_delay(true), ec);
+  socket.non_blocking(true, ec);  // for read_more and send_last_line
+  if (s.clients.size() >= s.options.max_connections) {
+    send_last_line(socket, "error: server full");
+    if (s.options.verbose) write_line(s.console.err, format_endpoint(peer) + " turned away: server full");
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    return;
+  }
+  auto c = std::make_shared<client>(std::move(socket), format_endpoint(peer), std::move(executor));
+  push_deadline(*c, s.options.idle_timeout);
+  if (s.options.mode == server_mode::room)
+    send_to_clients(s, std::make_shared<const std::string>("* " + c->name + " joined\n"));
+  s.clients.insert(c);
+  if (s.options.verbose || s.options.mode == server_mode::chat)
+    write_line(s.console.err, c->name + " connected");
+  asio::co_spawn(c->executor, serve_client(c, s), [&s, c](const std::exception_ptr& e) {
+    stop(*c);
+    std::string failure;
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        failure = c->name + ": unexpected error: " + x.what();
+      }
+    }
+    asio::dispatch(s.executor, [&s, c, failure] {
+      if (!failure.empty()) write_line(s.console.err, failure);
+      forget(s, c);
+    });
+  });
+}
+
+// Accepts until cancelled. Suspends in async_accept.
+asio::awaitable<void> accept_clients(tcp::acceptor& acceptor, server& s) {
+  asio::steady_timer pause(s.executor);
+  while (true) {
+    // With several threads each connection runs on a strand of its own.
+    asio::any_io_executor executor = acceptor.get_executor();
+    if (s.options.threads > 1) executor = asio::make_strand(acceptor.get_executor());
+    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+      co_return;
+    if (ec) {
+      // Out of descriptors, say: the listening socket stays ready, so pause
+      // instead of spinning, and keep serving those already connected.
+      write_line(s.console.err, "accept failed: " + ec.message());
+      pause.expires_after(std::chrono::milliseconds(100));
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    admit(s, std::move(socket), std::move(executor));
+  }
+}
+
+// One coroutine for every connection's idle deadline, instead of a timer per
+// connection or per read: it sleeps until the earliest deadline, then stops
+// the clients whose deadline has passed. Cancelled at shutdown.
+asio::awaitable<void> watch_idle_clients(server& s) {
+  const auto timeout = s.options.idle_timeout;
+  if (timeout.count() == 0) co_return;
+  asio::steady_timer timer(s.executor);
+  while (true) {
+    const auto now = steady_clock::now();
+    auto wake = now + timeout;
+    for (const auto& c : s.clients) {
+      const steady_clock::time_point deadline{
+          steady_clock::duration{c->deadline.load(std::memory_order_relaxed)}};
+      if (deadline <= now) {
+        asio::dispatch(c->executor, [c] { stop(*c, "error: idle timeout"); });
+      } else {
+        wake = std::min(wake, deadline);
+      }
+    }
+    timer.expires_at(wake);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec) co_return;
+  }
+}
+
+// Chat mode: what the operator types goes to every client. The end of stdin
+// is not a quit (a server started without a terminal keeps serving).
+// Suspends in console.input.receive(); cancelled at shutdown.
+asio::awaitable<void> relay_operator_lines(server& s) {
+  if (s.options.mode != server_mode::chat) co_return;
+  while (true) {
+    auto [ec, text] = co_await s.console.input.receive();
+    if (ec == errc::line_too_long) {
+      write_line(s.console.err,
+                 "typed line longer than " + std::to_string(s.options.max_line) + " bytes, not sent");
+      continue;
+    }
+    if (ec) co_return;
+    if (is_quit(text)) {
+      // 'q' goes to everyone, and each session ends once it is sent.
+      const auto quit = std::make_shared<const std::string>("q\n");
+      for (const auto& c : s.clients) {
+        asio::dispatch(c->executor, [c, quit] {
+          if (c->stopped) return;
+          c->outgoing_bytes += quit->size();
+          c->outgoing.push_back(quit);
+          c->close_when_sent = true;
+          c->wake_writer.cancel();
+        });
+      }
+      continue;
+    }
+    send_to_clients(s, std::make_shared<const std::string>(std::move(text) + "\n"));
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(server_mode mode) noexcept {
+  switch (mode) {
+    case server_mode::chat:
+      return "chat";
+    case server_mode::echo:
+      return "echo";
+    case server_mode::room:
+      return "room";
+  }
+  return "?";
+}
+
+std::optional<tcp::acceptor> open_listener(const asio::any_io_executor& executor,
+                                           const server_options& options, std::ostream& err) {
+  const std::string where = format_host_port(options.listen, options.port);
+  const auto fail = [&](const std::string& reason) {
+    err << "error: cannot listen on " << where << ": " << reason << '\n';
+    return std::nullopt;
+  };
+  error_code ec;
+  const auto address = asio::ip::make_address(options.listen, ec);
+  if (ec) return fail("not an IP address (use 127.0.0.1, ::1, 0.0.0.0 or ::)");
+  const tcp::endpoint endpoint(address, options.port);
+  tcp::acceptor acceptor(executor);
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) return fail(ec.message());
+#ifndef _WIN32  // on Windows SO_REUSEADDR would let two servers share the port
+  acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+#endif
+  acceptor.bind(endpoint, ec);
+  if (ec) return fail(ec.message());
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail(ec.message());
+  warn_if_exposed(address, err);
+  err << "listening on " << format_endpoint(acceptor.local_endpoint(ec)) << " (" << to_string(options.mode)
+      << ")" << std::endl;
+  return acceptor;
+}
+
+asio::awaitable<void> serve(tcp::acceptor acceptor, server_options options, console& console) {
+  const auto executor = co_await asio::this_coro::executor;
+  server s(std::move(options), console, executor);
+  // Runs until cancelled; each part suspends in its own wait.
+  co_await (accept_clients(acceptor, s) && watch_idle_clients(s) && relay_operator_lines(s));
+
+  // Shutting down. The cancellation has done its work; what follows must
+  // run to its end, so it must not throw at the next co_await.
+  co_await asio::this_coro::reset_cancellation_state();
+  error_code ignored;
+  acceptor.close(ignored);
+  s.shutting_down = true;
+  for (const auto& c : s.clients) asio::dispatch(c->executor, [c] { stop(*c, "server shutting down"); });
+  // The clients' sessions end on their own executors and then leave the list,
+  // which lives in this frame: wait for the last one.
+  while (!s.clients.empty()) {
+    s.all_gone.expires_at(steady_clock::time_point::max());
+    co_await s.all_gone.async_wait(use_tuple);
+  }
+}
+
+}  // namespace coronet
