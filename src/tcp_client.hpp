@@ -1,0 +1,45 @@
+// tcp_client: the coroutines of the TCP client, driven by tcp_client_main.cpp
+// and, in-process, by tests/test_tcp_client.cpp.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "coronet/console.hpp"
+#include "coronet/protocol.hpp"
+
+namespace coronet {
+
+using asio::ip::tcp;
+
+struct client_options {
+  std::string host = "localhost";
+  std::uint16_t port = default_port;
+  std::chrono::milliseconds connect_timeout = default_connect_timeout;  // for each address tried
+  std::size_t max_line = default_max_line;  // longest line received (typed lines: console_input)
+  bool verbose = false;                     // report each address tried on stderr
+};
+
+// Connects to the first of `endpoints` that accepts within `timeout`, trying
+// them in order. On failure the error is the last address's reason
+// (asio::error::timed_out when it did not answer in time).
+asio::awaitable<std::tuple<error_code, tcp::socket>> connect_to_first(std::vector<tcp::endpoint> endpoints,
+                                                                      std::chrono::milliseconds timeout,
+                                                                      const console& con, bool verbose);
+
+// The conversation on a connected socket, both directions at once, until the
+// operator types q, the server sends q, or the server closes. The exit code.
+asio::awaitable<int> converse(tcp::socket socket, const console& con, std::size_t max_line);
+
+// The whole client: resolve, connect, converse. The exit code: 0 when the
+// conversation ended normally, 1 when it could not start or broke.
+asio::awaitable<int> run_client(client_options options, const console& con);
+
+}  // namespace coronet
