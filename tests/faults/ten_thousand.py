@@ -18,9 +18,17 @@ LINES_EACH = 4
 BATCH = 500  # connections opened at a time, below the listen backlog
 
 
-def random_lines(rng):
+def random_line(rng):
+    """Random bytes and a LF; never the quit word, which would end the session."""
     alphabet = bytes(b for b in range(256) if b != ord("\n"))
-    return b"".join(bytes(rng.choices(alphabet, k=rng.randint(0, 200))) + b"\n" for _ in range(LINES_EACH))
+    while True:
+        text = bytes(rng.choices(alphabet, k=rng.randint(0, 200)))
+        if text.rstrip(b"\r") not in (b"q", b"Q"):
+            return text + b"\n"
+
+
+def random_lines(rng):
+    return b"".join(random_line(rng) for _ in range(LINES_EACH))
 
 
 def open_connections(port):
@@ -93,6 +101,12 @@ def test_ten_thousand_connections():
         total = sum(len(v) for v in expected.values())
         verified = sum(len(expected[s]) for s in sockets if bytes(received[s]) == expected[s])
         wrong = sum(1 for s in sockets if bytes(received[s]) != expected[s])
+        for number, sock in enumerate(sockets):
+            got, want = bytes(received[sock]), expected[sock]
+            if got != want:
+                at = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+                print(f"connection {number}: {len(got)} of {len(want)} bytes back, first difference at {at}: "
+                      f"got {got[at:at + 40]!r}, sent {want[at:at + 40]!r}")
         check(wrong == 0, f"{verified} of {total} bytes echoed exactly over {CONNECTIONS} connections "
                           f"({wrong} connections wrong or unfinished)")
         check(server.poll() is None, "the server keeps running")
