@@ -16,6 +16,15 @@ import harness  # noqa: E402  (the path is set just above)
 from harness import check, connect, recv_until, run, stop  # noqa: E402,F401  (for the tests)
 
 
+def thread_args():
+    """`--threads N` for tcp_server when the test was given it (ctest runs
+    some tests a second time with a multi-threaded server)."""
+    for i, arg in enumerate(sys.argv):
+        if arg == "--threads" and i + 1 < len(sys.argv):
+            return ("--threads", sys.argv[i + 1])
+    return ()
+
+
 def raise_fd_limit(wanted):
     """Raises this process's descriptor limit (children inherit it) towards
     `wanted`; returns the soft limit now in force."""

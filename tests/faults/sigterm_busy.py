@@ -7,7 +7,7 @@ import selectors
 import signal
 import time
 
-from faults import check, connect, raise_fd_limit, run, start_server, stop
+from faults import check, connect, raise_fd_limit, run, start_server, stop, thread_args
 
 CONNECTIONS = 200
 GRACE = 1.0  # coronet::shutdown_grace
@@ -17,7 +17,7 @@ PER_CONNECTION = 256 * 1024
 
 def test_sigterm_under_load():
     raise_fd_limit(CONNECTIONS * 2 + 256)
-    server, port, _, err = start_server("tcp_server", "--mode", "echo")
+    server, port, _, err = start_server("tcp_server", "--mode", "echo", *thread_args())
     clients = []
     try:
         clients = [connect(port) for _ in range(CONNECTIONS)]

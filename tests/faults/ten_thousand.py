@@ -11,7 +11,7 @@ import socket
 import sys
 import time
 
-from faults import check, raise_fd_limit, run, socket_count, start_server, stop, wait_until
+from faults import check, raise_fd_limit, run, socket_count, start_server, stop, thread_args, wait_until
 
 CONNECTIONS = 10_000
 LINES_EACH = 4
@@ -65,7 +65,8 @@ def test_ten_thousand_connections():
     if limit < CONNECTIONS + 100:
         print(f"skipped: the descriptor limit is {limit}, {CONNECTIONS + 100} needed (raise the hard limit)")
         sys.exit(77)
-    server, port, _, err = start_server("tcp_server", "--mode", "echo", "--max-connections", CONNECTIONS + 100)
+    server, port, _, err = start_server("tcp_server", "--mode", "echo", "--max-connections", CONNECTIONS + 100,
+                                        *thread_args())
     sockets = []
     try:
         baseline = socket_count(server.pid)
