@@ -49,6 +49,22 @@ def fd_count(pid):
     return len(fd_targets(pid))
 
 
+def settled_fd_count(pid, quiet=0.3, timeout=5, counter=None):
+    """The server's descriptor count (or `counter(pid)`) once it has stopped
+    changing for `quiet` seconds: a server may still open some (signals,
+    console) after it says where it listens."""
+    counter = counter or fd_count
+    deadline = time.monotonic() + timeout
+    count = counter(pid)
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = counter(pid)
+        if now == count:
+            return count
+        count = now
+    return count
+
+
 def socket_count(pid):
     return sum(1 for t in fd_targets(pid) if t.startswith("socket:"))
 

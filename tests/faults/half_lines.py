@@ -9,7 +9,8 @@ import subprocess
 import sys
 import textwrap
 
-from faults import check, connect, echo_works, fd_count, raise_fd_limit, run, start_server, stop, wait_until
+from faults import (check, connect, echo_works, fd_count, raise_fd_limit, run, settled_fd_count, start_server, stop,
+                    wait_until)
 
 CLIENTS = 1000
 
@@ -42,7 +43,7 @@ def kill_clients_mid_line(mode):
     raise_fd_limit(CLIENTS * 2 + 256)
     server, port, out, err = start_server("tcp_server", "--mode", mode, "--max-connections", CLIENTS * 2)
     try:
-        baseline = fd_count(server.pid)  # listening, no connection yet
+        baseline = settled_fd_count(server.pid)  # listening, no connection yet
         check(served(mode, port, out, b"before the flood"), f"{mode}: serves before the flood")
         check(wait_until(lambda: fd_count(server.pid) <= baseline, 2),
               f"{mode}: a closed connection gives its descriptor back")

@@ -8,7 +8,8 @@ import select
 import threading
 import time
 
-from faults import check, connect, raise_fd_limit, recv_until, run, socket_count, start_server, stop
+from faults import (check, connect, raise_fd_limit, recv_until, run, settled_fd_count, socket_count, start_server,
+                    stop)
 
 LIMIT = 100
 FLOOD = 300
@@ -30,7 +31,7 @@ def test_flood_past_the_limit():
     raise_fd_limit(FLOOD * 2 + 256)
     server, port, _, err = start_server("tcp_server", "--mode", "echo", "--max-connections", LIMIT)
     try:
-        baseline = socket_count(server.pid)  # the listening socket(s)
+        baseline = settled_fd_count(server.pid, counter=socket_count)  # the listening socket(s)
         watched, done = {}, threading.Event()
         watcher = threading.Thread(target=watch_sockets, args=(server.pid, done, watched))
         watcher.start()

@@ -11,7 +11,8 @@ import socket
 import sys
 import time
 
-from faults import check, raise_fd_limit, run, socket_count, start_server, stop, thread_args, wait_until
+from faults import (check, raise_fd_limit, run, settled_fd_count, socket_count, start_server, stop, thread_args,
+                    wait_until)
 
 CONNECTIONS = 10_000
 LINES_EACH = 4
@@ -69,7 +70,7 @@ def test_ten_thousand_connections():
                                         *thread_args())
     sockets = []
     try:
-        baseline = socket_count(server.pid)
+        baseline = settled_fd_count(server.pid, counter=socket_count)
         sockets = open_connections(port)
         rng = random.Random(10_000)
         expected = {sock: random_lines(rng) for sock in sockets}
