@@ -78,6 +78,19 @@ def memory_kb(pid, field):
     raise RuntimeError(f"no {field} for {pid}")
 
 
+def sanitizer(name):
+    """'AddressSanitizer' or 'ThreadSanitizer' when a program was built with
+    one, else None. Their shadow memory and quarantine of freed blocks make
+    resident memory say nothing about the program's own use."""
+    with open(harness.program(name)[-1], "rb") as executable:
+        image = executable.read()
+    if b"__asan_init" in image:
+        return "AddressSanitizer"
+    if b"__tsan_init" in image:
+        return "ThreadSanitizer"
+    return None
+
+
 def wait_until(condition, timeout, interval=0.01):
     """Polls `condition` until it is true or `timeout` seconds have passed;
     returns whether it became true."""

@@ -19,7 +19,7 @@ import textwrap
 import threading
 import time
 
-from faults import check, connect, memory_kb, run, start_server, stop, wait_until
+from faults import check, connect, memory_kb, run, sanitizer, start_server, stop, wait_until
 
 LINE_BYTES = 100  # with its LF
 TOTAL_BYTES = 20 * 1024 * 1024
@@ -118,7 +118,11 @@ def test_sleeper_dropped_reader_gets_everything():
               f"the reading client received {result.get('lines')} of {LINES} lines ({len(data)} bytes), "
               f"in order: {result.get('in_order')}, dropped: {result.get('dropped')}")
         peak_mb = memory.get("peak_kb", 0) / 1024
-        check(0 < peak_mb < MEMORY_LIMIT_MB, f"server peak memory (VmHWM) {peak_mb:.1f} MB < {MEMORY_LIMIT_MB} MB")
+        if sanitizer("tcp_server"):
+            print(f"not judged: server peak memory (VmHWM) {peak_mb:.1f} MB under {sanitizer('tcp_server')}")
+        else:
+            check(0 < peak_mb < MEMORY_LIMIT_MB,
+                  f"server peak memory (VmHWM) {peak_mb:.1f} MB < {MEMORY_LIMIT_MB} MB")
 
         # The sleeper finally reads: what the kernel buffered, then the end.
         sleeper.settimeout(10)
