@@ -143,6 +143,13 @@ def start_server(name, *args, stdout=subprocess.PIPE, **kwargs):
     return proc, port, out, err
 
 
+def check_clean_exit(server, err, timeout=5):
+    """SIGTERM ends the server with exit 0; otherwise what it said is shown."""
+    code = stop(server, timeout)
+    if not check(code == 0, f"the server exits 0 on SIGTERM (exit {code})"):
+        print(err.finish()[-20000:].decode(errors="replace"))
+
+
 def echo_works(port, payload=b"still serving\n", timeout=5):
     """One fresh connection gets one line echoed back byte for byte."""
     with harness.connect(port, timeout=timeout) as sock:

@@ -9,8 +9,8 @@ import subprocess
 import sys
 import textwrap
 
-from faults import (check, connect, echo_works, fd_count, raise_fd_limit, run, settled_fd_count, start_server, stop,
-                    wait_until)
+from faults import (check, check_clean_exit, connect, echo_works, fd_count, raise_fd_limit, run,
+                    settled_fd_count, start_server, wait_until)
 
 CLIENTS = 1000
 
@@ -61,9 +61,7 @@ def kill_clients_mid_line(mode):
         check(server.poll() is None, f"{mode}: the server is still running")
         check(served(mode, port, out, b"after the flood"), f"{mode}: a new client is served after the flood")
     finally:
-        check(stop(server) == 0, f"{mode}: the server exits 0 on SIGTERM")
-        if server.returncode != 0:
-            print(err.text())
+        check_clean_exit(server, err)
 
 
 def test_echo_mode():

@@ -8,8 +8,8 @@ import select
 import threading
 import time
 
-from faults import (check, connect, raise_fd_limit, recv_until, run, settled_fd_count, socket_count, start_server,
-                    stop)
+from faults import (check, check_clean_exit, connect, raise_fd_limit, recv_until, run, settled_fd_count,
+                    socket_count, start_server)
 
 LIMIT = 100
 FLOOD = 300
@@ -70,7 +70,7 @@ def test_flood_past_the_limit():
             sock.close()
         check(server.poll() is None, "the server keeps running")
     finally:
-        check(stop(server) == 0, "the server exits 0 on SIGTERM")
+        check_clean_exit(server, err)
 
 
 run(test_flood_past_the_limit)

@@ -19,7 +19,8 @@ import textwrap
 import threading
 import time
 
-from faults import check, connect, memory_kb, run, sanitizer, start_server, stop, wait_until
+from faults import (check, check_clean_exit, connect, memory_kb, run, sanitizer, start_server, stop,
+                    wait_until)
 
 LINE_BYTES = 100  # with its LF
 TOTAL_BYTES = 20 * 1024 * 1024
@@ -143,7 +144,7 @@ def test_sleeper_dropped_reader_gets_everything():
         sender.close()
     finally:
         stop(reader)
-        check(stop(server) == 0, "the server exits 0 on SIGTERM")
+        check_clean_exit(server, err)
 
 
 parser = argparse.ArgumentParser()

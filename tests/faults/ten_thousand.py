@@ -11,8 +11,8 @@ import socket
 import sys
 import time
 
-from faults import (check, raise_fd_limit, run, settled_fd_count, socket_count, start_server, stop, thread_args,
-                    wait_until)
+from faults import (check, check_clean_exit, raise_fd_limit, run, settled_fd_count, socket_count,
+                    start_server, thread_args, wait_until)
 
 CONNECTIONS = 10_000
 LINES_EACH = 4
@@ -115,7 +115,7 @@ def test_ten_thousand_connections():
     finally:
         for sock in sockets:
             sock.close()
-        check(stop(server, timeout=10) == 0, "the server exits 0 on SIGTERM")
+        check_clean_exit(server, err, timeout=10)
 
 
 run(test_ten_thousand_connections)

@@ -6,7 +6,7 @@ peer that sends whole lines at the same pace keeps its connection."""
 import threading
 import time
 
-from faults import check, connect, run, start_server, stop
+from faults import check, check_clean_exit, connect, run, start_server
 
 IDLE_TIMEOUT = 1  # seconds (--idle-timeout)
 
@@ -69,7 +69,7 @@ def test_trickling_peer_is_closed_at_idle_timeout():
               f"a peer sending whole lines at the same pace is not idle ({busy.get('echoed')}/{busy.get('sent')})")
         check(server.poll() is None, "the server keeps running")
     finally:
-        check(stop(server) == 0, "the server exits 0 on SIGTERM")
+        check_clean_exit(server, err)
 
 
 run(test_trickling_peer_is_closed_at_idle_timeout)

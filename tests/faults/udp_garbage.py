@@ -9,7 +9,7 @@ import socket
 import tempfile
 import time
 
-from faults import check, run, start_server, stop
+from faults import check, check_clean_exit, run, start_server
 
 DATAGRAMS = 3000
 VANISHING = 200
@@ -58,7 +58,7 @@ def test_random_datagrams():
                   f"{answered} of {DATAGRAMS} random datagrams ({sent_bytes} bytes) echoed exactly")
             check(server.poll() is None, "the server keeps running")
         finally:
-            check(stop(server) == 0, "the server exits 0 on SIGTERM")
+            check_clean_exit(server, err)
         stdout.seek(0)
         printed = stdout.read()
     lines = printed.split(b"\n")[:-1]
