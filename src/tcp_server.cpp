@@ -51,25 +51,34 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 using shared_line = std::shared_ptr<const std::string>;  // one line, sent to many clients
 
+// Chat and room: the lines waiting for a client's writer, and how it is
+// woken. Echo answers from its own loop and has none, so an idle echo
+// connection stays small.
+struct outgoing_lines {
+  explicit outgoing_lines(const asio::any_io_executor& executor) : wake(executor) {}
+
+  std::vector<shared_line> lines;
+  std::size_t bytes = 0;
+  bool close_when_sent = false;  // the operator typed 'q'
+  asio::steady_timer wake;       // the writer waits on it; cancel() wakes it
+};
+
 // One connection, as the rest of the server reaches it: the list of clients,
 // the watchdog and shutdown may queue lines for it or stop it, always on its
 // executor. Its session coroutine does the talking.
 struct client {
-  client(tcp::socket s, std::string peer, asio::any_io_executor ex)
-      : socket(std::move(s)), name(std::move(peer)), executor(std::move(ex)), wake_writer(executor) {}
+  client(tcp::socket s, std::string peer, bool with_writer)
+      : socket(std::move(s)),
+        name(std::move(peer)),
+        outgoing(with_writer ? std::make_unique<outgoing_lines>(socket.get_executor()) : nullptr) {}
 
-  tcp::socket socket;
+  tcp::socket socket;      // its executor is the client's (a strand of its own with several threads)
   const std::string name;  // "127.0.0.1:54321"
-  const asio::any_io_executor executor;
   bool stopped = false;
   // When a complete line last arrived, plus the idle timeout. Written by the
   // session, read by the watchdog on another executor, hence atomic.
   std::atomic<steady_clock::rep> deadline{0};
-  // Chat and room: lines waiting for the writer, and how it is woken.
-  std::vector<shared_line> outgoing;
-  std::size_t outgoing_bytes = 0;
-  bool close_when_sent = false;  // the operator typed 'q'
-  asio::steady_timer wake_writer;
+  const std::unique_ptr<outgoing_lines> outgoing;  // chat and room
 };
 
 // What the connections share. Touched only on `executor`.
@@ -119,32 +128,11 @@ void stop(client& c, std::string_view last_line = {}) {
   error_code ignored;
   c.socket.shutdown(tcp::socket::shutdown_both, ignored);
   c.socket.close(ignored);
-  c.wake_writer.cancel();
+  if (c.outgoing) c.outgoing->wake.cancel();
 }
 
 std::string too_long_message(std::size_t max_line) {
   return "error: line longer than " + std::to_string(max_line) + " bytes";
-}
-
-// Suspends until the peer has sent more and appends it to the splitter.
-// With no unfinished line, it waits in a one-byte peek into this frame
-// instead of a read into the splitter: an idle connection holds no buffer.
-asio::awaitable<error_code> read_more(tcp::socket& socket, line_splitter& splitter) {
-  if (splitter.pending().empty()) {
-    splitter.release_if_empty();
-    char probe = 0;
-    auto [ec, n] =
-        co_await socket.async_receive(asio::buffer(&probe, 1), tcp::socket::message_peek, use_tuple);
-    if (ec) co_return ec;
-    const auto space = splitter.prepare();
-    n = socket.receive(asio::buffer(space.data(), space.size()), 0, ec);  // bytes are there: no wait
-    splitter.commit(n);
-    co_return ec;
-  }
-  const auto space = splitter.prepare();
-  auto [ec, n] = co_await socket.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
-  splitter.commit(n);
-  co_return ec;
 }
 
 // ---------------------------------------------------------------------------
@@ -156,8 +144,20 @@ asio::awaitable<error_code> read_more(tcp::socket& socket, line_splitter& splitt
 // allocation, CRLF and NUL bytes exactly as they came.
 asio::awaitable<void> echo_lines(client& c, const server_options& options) {
   line_splitter splitter(options.max_line);
+  char probe = 0;
   while (true) {
-    const error_code ec = co_await read_more(c.socket, splitter);
+    if (splitter.pending().empty()) {
+      // Nothing unfinished: wait in a one-byte peek, which needs no buffer,
+      // rather than in a read into the splitter. An idle connection holds
+      // no read buffer, and waits in this one frame.
+      splitter.release_if_empty();
+      auto [ec, n] =
+          co_await c.socket.async_receive(asio::buffer(&probe, 1), tcp::socket::message_peek, use_tuple);
+      if (ec) co_return;
+    }
+    const auto space = splitter.prepare();
+    auto [ec, n] = co_await c.socket.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
+    splitter.commit(n);
     if (ec) {
       // The peer half-closed: its last, unterminated line comes back too.
       if (ec == asio::error::eof && !splitter.pending().empty())
@@ -197,22 +197,23 @@ asio::awaitable<void> echo_lines(client& c, const server_options& options) {
 // whose queue is full does not read: it is dropped, so it never stalls the others.
 void enqueue(server& s, client& c, shared_line line) {
   if (c.stopped) return;  // also: `s` may be gone once a client has stopped
-  if (c.outgoing_bytes + line->size() > s.options.room_queue) {
+  auto& out = *c.outgoing;
+  if (out.bytes + line->size() > s.options.room_queue) {
     stop(c);
     tell_operator(s, s.console.err,
                   "dropped " + c.name + ": it does not read (over " + std::to_string(s.options.room_queue) +
                       " bytes waiting)");
     return;
   }
-  c.outgoing_bytes += line->size();
-  c.outgoing.push_back(std::move(line));
-  c.wake_writer.cancel();
+  out.bytes += line->size();
+  out.lines.push_back(std::move(line));
+  out.wake.cancel();
 }
 
 // Sends a line to every client but `except`; runs on the server's executor.
 void send_to_clients(server& s, const shared_line& line, const client* except = nullptr) {
   for (const auto& c : s.clients) {
-    if (c.get() != except) asio::dispatch(c->executor, [&s, c, line] { enqueue(s, *c, line); });
+    if (c.get() != except) asio::dispatch(c->socket.get_executor(), [&s, c, line] { enqueue(s, *c, line); });
   }
 }
 
@@ -231,11 +232,20 @@ void deliver(server& s, const std::shared_ptr<client>& from, std::string_view te
 }
 
 // Reads the client's lines until it says 'q', leaves, or breaks a limit.
-// Suspends in read_more; the writer ending cancels it.
+// Suspends in the socket's receive; the writer ending cancels it.
 asio::awaitable<void> read_lines(std::shared_ptr<client> c, server& s) {
   line_splitter splitter(s.options.max_line);
+  char probe = 0;
   while (true) {
-    const error_code ec = co_await read_more(c->socket, splitter);
+    if (splitter.pending().empty()) {  // idle: as in echo_lines
+      splitter.release_if_empty();
+      auto [ec, n] =
+          co_await c->socket.async_receive(asio::buffer(&probe, 1), tcp::socket::message_peek, use_tuple);
+      if (ec) co_return;
+    }
+    const auto space = splitter.prepare();
+    auto [ec, n] = co_await c->socket.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
+    splitter.commit(n);
     if (ec) {
       if (ec == asio::error::eof && !splitter.pending().empty()) deliver(s, c, splitter.pending());
       co_return;
@@ -254,23 +264,24 @@ asio::awaitable<void> read_lines(std::shared_ptr<client> c, server& s) {
 
 // Sends what others queued for this client: everything waiting, in one
 // gathered write. Suspends in the write or, with nothing to send, on the
-// wake_writer timer, which enqueue() and stop() cancel; the reader ending
+// outgoing->wake timer, which enqueue() and stop() cancel; the reader ending
 // cancels it too.
 asio::awaitable<void> write_queued_lines(client& c) {
+  outgoing_lines& out = *c.outgoing;
   std::vector<shared_line> sending;
   std::vector<asio::const_buffer> buffers;
   while (!c.stopped) {
-    if (c.outgoing.empty()) {
-      if (c.close_when_sent) co_return;
-      c.wake_writer.expires_at(steady_clock::time_point::max());
-      co_await c.wake_writer.async_wait(use_tuple);
+    if (out.lines.empty()) {
+      if (out.close_when_sent) co_return;
+      out.wake.expires_at(steady_clock::time_point::max());
+      co_await out.wake.async_wait(use_tuple);
       // Woken (operation_aborted) by a new line, or cancelled for good.
       if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
         co_return;
       continue;
     }
-    sending.swap(c.outgoing);
-    c.outgoing_bytes = 0;
+    sending.swap(out.lines);
+    out.bytes = 0;
     buffers.clear();
     for (const auto& line : sending) buffers.push_back(asio::buffer(*line));
     auto [ec, n] = co_await asio::async_write(c.socket, buffers, use_tuple);
@@ -283,16 +294,10 @@ asio::awaitable<void> write_queued_lines(client& c) {
 // The server: accept, watch, relay, shut down
 // ---------------------------------------------------------------------------
 
-// One connection from first byte to last. When it ends, its completion
-// handler (in admit) stops the socket and takes the client off the list.
-asio::awaitable<void> serve_client(std::shared_ptr<client> c, server& s) {
-  if (s.options.mode == server_mode::echo) {
-    co_await echo_lines(*c, s.options);
-  } else {
-    // Whichever ends first (a 'q', EOF, a limit, the operator's 'q' sent)
-    // cancels the other.
-    co_await (read_lines(c, s) || write_queued_lines(*c));
-  }
+// Chat and room: whichever ends first (a 'q', EOF, a limit, the operator's
+// 'q' sent) cancels the other.
+asio::awaitable<void> read_and_write_lines(std::shared_ptr<client> c, server& s) {
+  co_await (read_lines(c, s) || write_queued_lines(*c));
 }
 
 void forget(server& s, const std::shared_ptr<client>& c) {
@@ -306,26 +311,31 @@ void forget(server& s, const std::shared_ptr<client>& c) {
 
 // Takes a new connection in, or turns it away when the server is full.
 // Runs on the server's executor.
-void admit(server& s, tcp::socket socket, asio::any_io_executor executor) {
+void admit(server& s, tcp::socket socket) {
   error_code ec;
   const auto peer = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
   socket.set_option(tcp::no_delay(true), ec);
-  socket.non_blocking(true, ec);  // for read_more and send_last_line
+  socket.non_blocking(true, ec);  // for send_last_line
   if (s.clients.size() >= s.options.max_connections) {
     send_last_line(socket, "error: server full");
     if (s.options.verbose) write_line(s.console.err, format_endpoint(peer) + " turned away: server full");
     socket.shutdown(tcp::socket::shutdown_both, ec);
     return;
   }
-  auto c = std::make_shared<client>(std::move(socket), format_endpoint(peer), std::move(executor));
+  const bool with_writer = s.options.mode != server_mode::echo;
+  auto c = std::make_shared<client>(std::move(socket), format_endpoint(peer), with_writer);
   push_deadline(*c, s.options.idle_timeout);
   if (s.options.mode == server_mode::room)
     send_to_clients(s, std::make_shared<const std::string>("* " + c->name + " joined\n"));
   s.clients.insert(c);
   if (s.options.verbose || s.options.mode == server_mode::chat)
     write_line(s.console.err, c->name + " connected");
-  asio::co_spawn(c->executor, serve_client(c, s), [&s, c](const std::exception_ptr& e) {
+  // One coroutine per connection (echo needs no writer beside it, so no ||
+  // and no frame for one). When it ends, its handler closes the socket and
+  // takes the client off the list; until then it keeps `c` alive.
+  auto session = s.options.mode == server_mode::echo ? echo_lines(*c, s.options) : read_and_write_lines(c, s);
+  asio::co_spawn(c->socket.get_executor(), std::move(session), [&s, c](const std::exception_ptr& e) {
     stop(*c);
     std::string failure;
     if (e) {
@@ -349,7 +359,7 @@ asio::awaitable<void> accept_clients(tcp::acceptor& acceptor, server& s) {
     // With several threads each connection runs on a strand of its own.
     asio::any_io_executor executor = acceptor.get_executor();
     if (s.options.threads > 1) executor = asio::make_strand(acceptor.get_executor());
-    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    auto [ec, socket] = co_await acceptor.async_accept(executor, use_tuple);
     if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
       co_return;
     if (ec) {
@@ -360,7 +370,7 @@ asio::awaitable<void> accept_clients(tcp::acceptor& acceptor, server& s) {
       co_await pause.async_wait(use_tuple);
       continue;
     }
-    admit(s, std::move(socket), std::move(executor));
+    admit(s, std::move(socket));
   }
 }
 
@@ -378,7 +388,7 @@ asio::awaitable<void> watch_idle_clients(server& s) {
       const steady_clock::time_point deadline{
           steady_clock::duration{c->deadline.load(std::memory_order_relaxed)}};
       if (deadline <= now) {
-        asio::dispatch(c->executor, [c] { stop(*c, "error: idle timeout"); });
+        asio::dispatch(c->socket.get_executor(), [c] { stop(*c, "error: idle timeout"); });
       } else {
         wake = std::min(wake, deadline);
       }
@@ -406,12 +416,12 @@ asio::awaitable<void> relay_operator_lines(server& s) {
       // 'q' goes to everyone, and each session ends once it is sent.
       const auto quit = std::make_shared<const std::string>("q\n");
       for (const auto& c : s.clients) {
-        asio::dispatch(c->executor, [c, quit] {
+        asio::dispatch(c->socket.get_executor(), [c, quit] {
           if (c->stopped) return;
-          c->outgoing_bytes += quit->size();
-          c->outgoing.push_back(quit);
-          c->close_when_sent = true;
-          c->wake_writer.cancel();
+          c->outgoing->bytes += quit->size();
+          c->outgoing->lines.push_back(quit);
+          c->outgoing->close_when_sent = true;
+          c->outgoing->wake.cancel();
         });
       }
       continue;
@@ -473,7 +483,8 @@ asio::awaitable<void> serve(tcp::acceptor acceptor, server_options options, cons
   error_code ignored;
   acceptor.close(ignored);
   s.shutting_down = true;
-  for (const auto& c : s.clients) asio::dispatch(c->executor, [c] { stop(*c, "server shutting down"); });
+  for (const auto& c : s.clients)
+    asio::dispatch(c->socket.get_executor(), [c] { stop(*c, "server shutting down"); });
   // The clients' sessions end on their own executors and then leave the list,
   // which lives in this frame: wait for the last one.
   while (!s.clients.empty()) {
