@@ -62,6 +62,13 @@ asio::awaitable<std::tuple<error_code, std::string>> console_input::receive() {
   co_return result;
 }
 
+std::optional<std::tuple<error_code, std::string>> console_input::try_receive() {
+  std::optional<std::tuple<error_code, std::string>> item;
+  state_->channel->try_receive([&](error_code ec, std::string line) { item.emplace(ec, std::move(line)); });
+  if (item) state_->room.notify_one();
+  return item;
+}
+
 void console_input::push(std::string line) {
   std::scoped_lock lock(state_->mutex);
   state_->channel->try_send(error_code{}, std::move(line));

@@ -1,6 +1,8 @@
 // tcp_client: the seed's TCP client, full duplex. Lines typed at stdin go to
 // the server while the lines the server sends are printed as they arrive;
-// neither direction waits for the other. 'q' (or 'Q') from either side ends it.
+// neither direction waits for the other. 'q' (or 'Q') from either side ends
+// it; the end of input half-closes the connection, and what the server still
+// sends is printed until it closes.
 //
 // On a terminal it prompts and labels what it receives; in a pipe stdout gets
 // exactly the bytes of the lines received, so it composes like netcat.
@@ -42,9 +44,10 @@ constexpr std::chrono::milliseconds quit_linger{500};
 // which outlives both coroutines.
 struct conversation {
   tcp::socket socket;
-  const console& con;
+  console con;
   bool prompting = false;  // the prompt is the last thing on the terminal
   bool quitting = false;   // the operator typed q: the server's closing is expected
+  bool input_ended = false;
 };
 
 void show_prompt(conversation& talk) {
@@ -85,31 +88,46 @@ void write_through(conversation& talk, std::string& pass_through) {
   pass_through.clear();
 }
 
-// Sends each typed line as it comes. Suspends on the console (for a line or
-// the end of input) and in each write. Cancelled when the receiving side ends
-// the conversation first; a cancelled console wait loses no line.
-asio::awaitable<int> send_typed_lines(conversation& talk) {
-  show_prompt(talk);
-  while (true) {
-    auto [ec, line] = co_await talk.con.input.receive();
-    if (ec == errc::line_too_long) {
-      report(talk, fmt::format("not sent: line longer than {} bytes", talk.con.input.max_line()));
-      show_prompt(talk);
-      continue;
-    }
-    if (ec) break;  // the end of input
-    // The terminal's echo of Enter has moved past the prompt; a new one goes
-    // up before the write, so that an answer can never arrive ahead of it.
+// One item from the console, added to the next write.
+void add_to_batch(conversation& talk, error_code ec, std::string_view line, std::string& batch) {
+  // A typed line has moved the terminal past the prompt (its Enter was echoed).
+  if (ec == errc::line_too_long) {
+    talk.prompting = false;
+    report(talk, fmt::format("not sent: line longer than {} bytes", talk.con.input.max_line()));
+  } else if (ec) {
+    talk.input_ended = true;
+  } else {
     talk.prompting = false;
     talk.quitting = is_quit(line);
-    if (!talk.quitting) show_prompt(talk);
-    line += '\n';
-    auto [write_error, written] = co_await asio::async_write(talk.socket, asio::buffer(line), as_value);
+    batch += line;
+    batch += '\n';
+  }
+}
+
+// Sends typed lines as they come. Suspends on the console (for a line or the
+// end of input) and in each write. Cancelled when the receiving side ends the
+// conversation first; a cancelled console wait loses no line.
+asio::awaitable<int> send_typed_lines(conversation& talk) {
+  constexpr std::size_t max_batch = std::size_t{64} * 1024;
+  show_prompt(talk);
+  while (!talk.input_ended && !talk.quitting) {
+    std::string batch;
+    auto [ec, line] = co_await talk.con.input.receive();
+    add_to_batch(talk, ec, line, batch);
+    // Lines already waiting (a paste, a pipe, a file) join the same write.
+    while (!talk.input_ended && !talk.quitting && batch.size() < max_batch) {
+      auto waiting = talk.con.input.try_receive();
+      if (!waiting) break;
+      add_to_batch(talk, std::get<0>(*waiting), std::get<1>(*waiting), batch);
+    }
+    // The prompt goes up before the write, so that an answer never arrives ahead of it.
+    if (!talk.input_ended && !talk.quitting) show_prompt(talk);
+    if (batch.empty()) continue;
+    auto [write_error, written] = co_await asio::async_write(talk.socket, asio::buffer(batch), as_value);
     if (write_error) {
       report(talk, fmt::format("connection lost: {}", write_error.message()));
       co_return 1;
     }
-    if (talk.quitting) break;
   }
   // Nothing more to send: the half-close tells the server so, and the
   // receiving side goes on printing what it still sends.
@@ -174,7 +192,7 @@ asio::awaitable<int> print_received_lines(conversation& talk, std::size_t max_li
 
 asio::awaitable<std::tuple<error_code, tcp::socket>> connect_to_first(std::vector<tcp::endpoint> endpoints,
                                                                       std::chrono::milliseconds timeout,
-                                                                      const console& con, bool verbose) {
+                                                                      console con, bool verbose) {
   const auto executor = co_await asio::this_coro::executor;
   error_code last_error = asio::error::host_not_found;  // when there is no address at all
   for (const auto& endpoint : endpoints) {
@@ -191,7 +209,7 @@ asio::awaitable<std::tuple<error_code, tcp::socket>> connect_to_first(std::vecto
   co_return std::tuple{last_error, tcp::socket(executor)};
 }
 
-asio::awaitable<int> converse(tcp::socket socket, const console& con, std::size_t max_line) {
+asio::awaitable<int> converse(tcp::socket socket, console con, std::size_t max_line) {
   conversation talk{std::move(socket), con};
   // Both directions at once; whichever ends first ends the conversation and
   // cancels the other.
@@ -199,7 +217,7 @@ asio::awaitable<int> converse(tcp::socket socket, const console& con, std::size_
   co_return std::visit([](int exit_code) { return exit_code; }, first_to_end);
 }
 
-asio::awaitable<int> run_client(client_options options, const console& con) {
+asio::awaitable<int> run_client(client_options options, console con) {
   const auto executor = co_await asio::this_coro::executor;
   const std::string target = format_host_port(options.host, options.port);
 

@@ -27,19 +27,22 @@ struct client_options {
   bool verbose = false;                     // report each address tried on stderr
 };
 
+// The console is passed by value (it is a handful of references): its input and
+// streams must outlive the coroutines.
+
 // Connects to the first of `endpoints` that accepts within `timeout`, trying
 // them in order. On failure the error is the last address's reason
 // (asio::error::timed_out when it did not answer in time).
 asio::awaitable<std::tuple<error_code, tcp::socket>> connect_to_first(std::vector<tcp::endpoint> endpoints,
                                                                       std::chrono::milliseconds timeout,
-                                                                      const console& con, bool verbose);
+                                                                      console con, bool verbose);
 
 // The conversation on a connected socket, both directions at once, until the
 // operator types q, the server sends q, or the server closes. The exit code.
-asio::awaitable<int> converse(tcp::socket socket, const console& con, std::size_t max_line);
+asio::awaitable<int> converse(tcp::socket socket, console con, std::size_t max_line);
 
 // The whole client: resolve, connect, converse. The exit code: 0 when the
 // conversation ended normally, 1 when it could not start or broke.
-asio::awaitable<int> run_client(client_options options, const console& con);
+asio::awaitable<int> run_client(client_options options, console con);
 
 }  // namespace coronet

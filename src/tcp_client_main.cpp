@@ -27,7 +27,7 @@ namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
 // Ctrl-C (or SIGTERM) ends the client where it stands; the exit code says which signal.
-asio::awaitable<int> run_until_signal(coronet::client_options options, const coronet::console& con) {
+asio::awaitable<int> run_until_signal(coronet::client_options options, coronet::console con) {
   asio::signal_set signals(co_await asio::this_coro::executor, SIGINT, SIGTERM);
   auto first_to_end = co_await (coronet::run_client(std::move(options), con) ||
                                 signals.async_wait(asio::as_tuple(asio::use_awaitable)));
@@ -67,10 +67,11 @@ int main(int argc, char** argv) {
   input.read_stdin();
   const coronet::console con{input, std::cout, std::cerr, coronet::stdout_is_terminal()};
   int exit_code = 1;
-  asio::co_spawn(io, run_until_signal(std::move(options), con), [&](std::exception_ptr error, int code) {
-    if (error) std::rethrow_exception(error);  // out of io.run(), to the handler below
-    exit_code = code;
-  });
+  asio::co_spawn(io, run_until_signal(std::move(options), con),
+                 [&](const std::exception_ptr& error, int code) {
+                   if (error) std::rethrow_exception(error);  // out of io.run(), to the handler below
+                   exit_code = code;
+                 });
   try {
     io.run();
   } catch (const std::exception& e) {

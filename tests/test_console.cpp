@@ -155,3 +155,18 @@ TEST_CASE("the program may leave while the stdin thread still waits for a line")
   ::close(fds[1]);
   ::close(fds[0]);
 }
+
+TEST_CASE("try_receive takes what is already waiting and never suspends") {
+  asio::io_context io;
+  console_input input(io.get_executor());
+  CHECK_FALSE(input.try_receive().has_value());
+  input.push("one");
+  input.push_end();
+  const auto first = input.try_receive();
+  REQUIRE(first.has_value());
+  CHECK(*first == std::tuple{error_code{}, std::string("one")});
+  const auto second = input.try_receive();
+  REQUIRE(second.has_value());
+  CHECK(std::get<0>(*second) == asio::error::eof);
+  CHECK_FALSE(input.try_receive().has_value());
+}

@@ -52,7 +52,7 @@ struct scripted_console {
 
 tcp::acceptor listen_on_loopback(asio::io_context& io,
                                  const asio::ip::address& address = asio::ip::make_address("127.0.0.1")) {
-  return tcp::acceptor(io, tcp::endpoint(address, 0));
+  return {io, tcp::endpoint(address, 0)};
 }
 
 // Bound but not listening: a connection request there is refused.
@@ -72,13 +72,14 @@ client_options options_for(const tcp::acceptor& acceptor) {
 
 // Runs the client until it ends (at most a generous functional deadline) and
 // returns its exit code, nothing if it did not end.
-std::optional<int> run_client(asio::io_context& io, client_options options, const coronet::console& con) {
+std::optional<int> run_client(asio::io_context& io, client_options options, coronet::console con) {
   std::optional<int> exit_code;
-  asio::co_spawn(io, coronet::run_client(std::move(options), con), [&](std::exception_ptr e, int code) {
-    rethrow(e);
-    exit_code = code;
-    io.stop();  // servers that would wait for more are not the test's concern
-  });
+  asio::co_spawn(io, coronet::run_client(std::move(options), con),
+                 [&](const std::exception_ptr& e, int code) {
+                   rethrow(e);
+                   exit_code = code;
+                   io.stop();  // servers that would wait for more are not the test's concern
+                 });
   io.run_for(10s);
   return exit_code;
 }
@@ -137,7 +138,7 @@ asio::awaitable<void> wait_for_output(const std::ostringstream& stream, std::str
 }
 
 // Runs connect_to_first and notes where it connected.
-asio::awaitable<void> connect_and_note(std::vector<tcp::endpoint> endpoints, const coronet::console& con,
+asio::awaitable<void> connect_and_note(std::vector<tcp::endpoint> endpoints, coronet::console con,
                                        std::optional<tcp::endpoint>& connected) {
   auto [ec, socket] = co_await coronet::connect_to_first(std::move(endpoints), 2s, con, false);
   REQUIRE_FALSE(ec);
@@ -232,7 +233,7 @@ TEST_CASE("full duplex: a server line is printed while the client waits for typi
   const auto options = options_for(acceptor);
   asio::co_spawn(io, send_and_wait(std::move(acceptor), "welcome\n"), rethrow);
   // Nothing is typed until the greeting has been printed; then the operator quits.
-  asio::co_spawn(io, wait_for_output(console.out, "welcome\n"), [&](std::exception_ptr e) {
+  asio::co_spawn(io, wait_for_output(console.out, "welcome\n"), [&](const std::exception_ptr& e) {
     rethrow(e);
     console.input.push("q");
   });

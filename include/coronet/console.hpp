@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -44,6 +45,10 @@ class console_input {
   // (asio::error::eof), or errc::line_too_long for a typed line over the limit
   // (which is dropped; reading goes on). Cancellable: a cancelled wait loses no line.
   asio::awaitable<std::tuple<error_code, std::string>> receive();
+
+  // The next item if one is already waiting, without suspending: lets a
+  // program gather a paste or a file's lines into one write.
+  std::optional<std::tuple<error_code, std::string>> try_receive();
 
   // What a test types: a line, or the end of input. Never blocks.
   void push(std::string line);
