@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   const coronet::console console{input, std::cout, std::cerr, coronet::stdout_is_terminal()};
   int exit_code = 1;
   asio::co_spawn(io, coronet::run_udp_client(std::move(options), console),
-                 [&](std::exception_ptr error, int code) {
+                 [&](const std::exception_ptr& error, int code) {
                    if (error) std::rethrow_exception(error);  // out of io.run(), to the handler below
                    exit_code = code;
                  });

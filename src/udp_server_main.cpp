@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   if (!socket) return 1;
   int exit_code = 0;
   asio::co_spawn(io, serve_until_signal(std::move(*socket), std::move(options)),
-                 [&](std::exception_ptr error) {
+                 [&](const std::exception_ptr& error) {
                    if (!error) return;
                    exit_code = 1;
                    try {

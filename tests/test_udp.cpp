@@ -187,6 +187,22 @@ TEST_CASE("udp_server --no-reply prints and sends nothing back, like the seed") 
   CHECK(lines_of(output.out.str()).size() == 2);
 }
 
+TEST_CASE("udp_server --verbose reports the size and sender of every datagram on stderr") {
+  asio::io_context io;
+  auto options = loopback_server();
+  options.verbose = true;
+  server_output output;
+  auto server = open_test_server(io, options, output.err);
+  const auto server_endpoint = server.local_endpoint();
+  auto client = bind_loopback(io);
+  std::vector<std::optional<std::string>> replies;
+  run(io, serve_while(std::move(server), options, output,
+                      send_each(client, server_endpoint, {"12345"}, replies)));
+  CHECK(replies.size() == 1);
+  CHECK(output.err.str().ends_with(
+      "received 5 bytes from 127.0.0.1:" + std::to_string(client.local_endpoint().port()) + "\n"));
+}
+
 // Many senders at once, more datagrams in a row than the server handles in
 // one turn, and a sender that vanishes before its echo: every remaining
 // sender gets every echo.
@@ -271,6 +287,19 @@ asio::awaitable<void> hold_first_echo(udp::socket socket) {
 asio::awaitable<void> stay_silent() {
   asio::steady_timer forever(co_await asio::this_coro::executor, 1h);
   co_await forever.async_wait(as_value);
+}
+
+// What has arrived at `socket` and not been read yet, without waiting.
+std::vector<std::string> queued_datagrams(udp::socket& socket) {
+  socket.non_blocking(true);
+  std::vector<std::string> datagrams;
+  std::string buffer(65536, '\0');
+  coronet::error_code ec;
+  while (true) {
+    const std::size_t size = socket.receive(asio::buffer(buffer), 0, ec);
+    if (ec) return datagrams;  // would_block: nothing more
+    datagrams.push_back(buffer.substr(0, size));
+  }
 }
 
 coronet::udp_client_options client_of(const udp::socket& server) {
@@ -372,6 +401,20 @@ TEST_CASE("udp_client with --retries 0 tries once and goes on with the next line
   CHECK(received == 2);
 }
 
+TEST_CASE("udp_client --verbose says when it sends a line again") {
+  asio::io_context io;
+  auto server = bind_loopback(io);
+  auto options = client_of(server);
+  options.retries = 1;
+  options.verbose = true;
+  int received = 0;
+  const auto result = run_client(io, options, {"twice"}, echo_after_dropping(std::move(server), 1, received));
+  CHECK(result.exit_code == 0);
+  CHECK(result.out == "twice\n");
+  CHECK(result.err.find("no reply within 100 ms, sending again\n") != std::string::npos);
+  CHECK(received == 2);
+}
+
 TEST_CASE("udp_client skips a late echo of an earlier line instead of taking it for the current one") {
   asio::io_context io;
   auto server = bind_loopback(io);
@@ -410,11 +453,8 @@ TEST_CASE("udp_client says at once that nobody listens, and exits 1") {
   options.host = "127.0.0.1";
   options.port = closed_port;
   options.timeout = 5s;
-  auto idle = bind_loopback(io);  // the test's "server" is elsewhere and never hears anything
-  int received = 0;
   const auto started = std::chrono::steady_clock::now();
-  const auto result =
-      run_client(io, options, {"anyone?", "more"}, echo_after_dropping(std::move(idle), 0, received));
+  const auto result = run_client(io, options, {"anyone?", "more"}, stay_silent());
   CHECK(std::chrono::steady_clock::now() - started < 4s);  // well within the timeout
   CHECK(result.exit_code == 1);
   CHECK(result.err == "no server at 127.0.0.1:" + std::to_string(closed_port) + " (connection refused)\n");
@@ -430,13 +470,7 @@ TEST_CASE("udp_client --no-wait sends every line and expects nothing, like the s
   CHECK(result.exit_code == 0);
   CHECK(result.out.empty());
   CHECK(result.err.empty());
-  std::vector<std::string> arrived;
-  listener.non_blocking(true);
-  std::string buffer(100, '\0');
-  coronet::error_code ec;
-  for (std::size_t n; (n = listener.receive(asio::buffer(buffer), 0, ec)), !ec;)
-    arrived.push_back(buffer.substr(0, n));
-  CHECK(arrived == std::vector<std::string>{"one", "", "three"});
+  CHECK(queued_datagrams(listener) == std::vector<std::string>{"one", "", "three"});
 }
 
 TEST_CASE("udp_client sends payload edges whole: 1 byte, 65507 bytes, NUL and invalid UTF-8") {

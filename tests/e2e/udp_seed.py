@@ -32,14 +32,15 @@ def test_seed_client_with_our_server():
     code = harness.stop(server)
     said = [line.split(" said: ", 1)[1] for line in server.stdout.read().decode().splitlines()]
     check(said == ["hello", "world"], f"our server prints what the seed's client sent, up to 'q': {said}")
-    check(code == 0, f"and stops with exit 0 ({code})")
+    if not harness.emulator():  # under Wine the signal ends the emulator itself
+        check(code == 0, f"and stops with exit 0 ({code})")
 
 
 def test_our_client_no_wait_with_seed_server():
     server, port = start_seed_server()
     result = subprocess.run(harness.program("udp_client", "127.0.0.1", port, "--no-wait"),
                             input=b"fire\nforget\nQ\n", capture_output=True, timeout=30)
-    check(result.returncode == 0 and result.stdout == b"" and result.stderr == b"",
+    check(result.returncode == 0 and result.stdout == b"" and harness.said(result.stderr) == "",
           f"--no-wait: exit 0, silent ({result.returncode}, {result.stderr!r})")
     time.sleep(0.3)
     harness.stop(server)
@@ -52,7 +53,7 @@ def test_our_client_waiting_on_seed_server():
     result = subprocess.run(harness.program("udp_client", "127.0.0.1", port, "--timeout", "0.2"),
                             input=b"hello?\n", capture_output=True, timeout=30)
     check(result.returncode == 1, f"no reply from the seed's server: exit 1 ({result.returncode})")
-    check(result.stderr.decode() == f"no reply from 127.0.0.1:{port} after 3 tries\n", f"{result.stderr!r}")
+    check(harness.said(result.stderr) == f"no reply from 127.0.0.1:{port} after 3 tries\n", f"{result.stderr!r}")
     time.sleep(0.2)
     harness.stop(server)
     said = [line.split(" said: ", 1)[1] for line in server.stdout.read().decode().splitlines()]
