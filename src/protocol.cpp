@@ -127,10 +127,16 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
 }
 
 std::optional<host_port> parse_host_port(std::string_view text, std::uint16_t fallback_port) {
+  // Brackets only ever enclose an IPv6 address: a host holding one could not be
+  // written back unambiguously by format_host_port (found by fuzzing).
+  const auto has_bracket = [](std::string_view host) {
+    return host.find_first_of("[]") != std::string_view::npos;
+  };
   host_port result{std::string{}, fallback_port};
   if (text.starts_with('[')) {
     const auto close = text.find(']');
-    if (close == std::string_view::npos || close == 1) return std::nullopt;
+    if (close == std::string_view::npos || close == 1 || has_bracket(text.substr(1, close - 1)))
+      return std::nullopt;
     result.host = text.substr(1, close - 1);
     const auto rest = text.substr(close + 1);
     if (rest.empty()) return result;
@@ -143,11 +149,11 @@ std::optional<host_port> parse_host_port(std::string_view text, std::uint16_t fa
   const auto colon = text.find(':');
   if (colon == std::string_view::npos || text.find(':', colon + 1) != std::string_view::npos) {
     // No port, or a bare IPv6 address such as ::1 (whose colons are not a port).
-    if (text.empty()) return std::nullopt;
+    if (text.empty() || has_bracket(text)) return std::nullopt;
     result.host = text;
     return result;
   }
-  if (colon == 0) return std::nullopt;
+  if (colon == 0 || has_bracket(text.substr(0, colon))) return std::nullopt;
   const auto port = parse_port(text.substr(colon + 1));
   if (!port) return std::nullopt;
   result.host = text.substr(0, colon);

@@ -245,6 +245,10 @@ TEST_CASE("endpoints parse from the forms people type") {
       {"[]:5000", std::nullopt},
       {"[::1]5000", std::nullopt},
       {"[::1]:", std::nullopt},
+      {"[[::1]:5000", std::nullopt},  // a bracket inside a host could not be formatted back
+      {"h:00]:", std::nullopt},
+      {"a]:5000", std::nullopt},
+      {"a[b", std::nullopt},
   }));
   CAPTURE(text);
   CHECK(coronet::parse_host_port(text) == expected);

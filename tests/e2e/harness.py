@@ -86,6 +86,17 @@ def stop(proc, timeout=5):
     return proc.returncode
 
 
+# Wine's own diagnostics on stderr, before or between a program's lines.
+_EMULATOR_NOISE = re.compile(r'^([0-9a-f]{4}:(err|fixme|warn):|it looks like wine|multiarch needs|execute "dpkg|apt-get install)')
+
+
+def said(stderr):
+    """What a program itself wrote on stderr (bytes), as text with Windows line
+    endings and the emulator's diagnostics taken out."""
+    lines = stderr.decode(errors="replace").replace("\r\n", "\n").splitlines(keepends=True)
+    return "".join(line for line in lines if not _EMULATOR_NOISE.match(line))
+
+
 def connect(port, host="127.0.0.1", timeout=10):
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

@@ -1,0 +1,43 @@
+"""udp_server and udp_client against socat: socat as a client of our server,
+and as an echo server (UDP-RECVFROM ... PIPE) for our client."""
+
+import socket
+import subprocess
+import sys
+import time
+
+import harness
+from harness import check
+
+
+def test_socat_client_gets_echo():
+    server, port = harness.start_server("udp_server")
+    result = subprocess.run(["socat", "-t", "1", "-", f"UDP4:127.0.0.1:{port}"], input=b"via socat\n",
+                            capture_output=True, timeout=30)
+    check(result.stdout == b"via socat\n", f"socat gets its datagram back: {result.stdout!r}")
+    harness.stop(server)
+    printed = server.stdout.read().decode()
+    check(printed.endswith(") said: via socat\n"), f"the server prints it: {printed!r}")
+
+
+def test_client_against_socat_echo():
+    port = harness.free_port(socket.SOCK_DGRAM)
+    echo = subprocess.Popen(["socat", f"UDP4-RECVFROM:{port},bind=127.0.0.1,fork", "PIPE"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.3)
+        lines = b"".join(b"line %d\n" % i for i in range(20))
+        result = subprocess.run(harness.program("udp_client", "127.0.0.1", port), input=lines,
+                                capture_output=True, timeout=60)
+        check(result.returncode == 0, f"every line answered by socat: exit 0 ({result.returncode}, {result.stderr!r})")
+        check(result.stdout == lines, f"every echo printed once, in order: {result.stdout[:60]!r}...")
+    finally:
+        harness.stop(echo)
+
+
+if __name__ == "__main__":
+    if harness.emulator():
+        print("skipped: socat is a Linux peer; the Windows build is tested by udp_pair")
+        sys.exit(harness.SKIP)
+    harness.need("socat")
+    harness.run(test_socat_client_gets_echo, test_client_against_socat_echo)

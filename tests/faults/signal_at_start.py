@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""SIGTERM as soon as a server has said where it listens: it exits 0, like any
+other SIGTERM. A server that prints its `listening on` line before it handles
+signals dies of the signal instead (exit -15) when the signal comes first."""
+
+import signal
+
+from faults import check, harness, run
+
+STARTS = 20
+
+
+def terminate_right_after_listening(name):
+    codes = []
+    for _ in range(STARTS):
+        proc, _ = harness.start_server(name)
+        proc.send_signal(signal.SIGTERM)
+        codes.append(harness.stop(proc))
+    check(codes.count(0) == STARTS, f"{name}: exit 0 after {codes.count(0)} of {STARTS} starts (codes {set(codes)})")
+
+
+def test_tcp_server():
+    terminate_right_after_listening("tcp_server")
+
+
+def test_udp_server():
+    terminate_right_after_listening("udp_server")
+
+
+run(test_tcp_server, test_udp_server)
