@@ -15,6 +15,14 @@
 // the operator's lines. What the connections share (the list of clients, the
 // console) is touched only on the server's executor, each connection's socket
 // only on its own: with several threads both are strands.
+//
+// A client that reads slowly, or not at all (chat and room): each client's
+// queue of outgoing lines has a limit (room_queue). While any queue is over
+// it, whoever sends lines to clients (the room's readers, the operator)
+// stops reading, so a fast sender goes only as fast as its slowest listener.
+// A client whose queue stays over the limit for stall_timeout does not read:
+// the watchdog drops it and the others go on. A queue so holds at most
+// room_queue bytes plus the lines its senders had already read when it filled.
 #include "tcp_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -78,6 +86,9 @@ struct client {
   // When a complete line last arrived, plus the idle timeout. Written by the
   // session, read by the watchdog on another executor, hence atomic.
   std::atomic<steady_clock::rep> deadline{0};
+  // Since when its queue has been over the limit (zero: it is not). Written
+  // on the client's executor, read by the watchdog and by senders: atomic.
+  std::atomic<steady_clock::rep> full_since{0};
   const std::unique_ptr<outgoing_lines> outgoing;  // chat and room
 };
 
@@ -90,6 +101,7 @@ struct server {
   coronet::console& console;
   const asio::any_io_executor executor;
   std::unordered_set<std::shared_ptr<client>> clients;
+  std::atomic<std::size_t> full_queues{0};  // clients whose queue is over the limit
   bool shutting_down = false;
   asio::steady_timer all_gone;  // cancelled when the last client has left after shutdown began
 };
@@ -193,21 +205,46 @@ asio::awaitable<void> echo_lines(client& c, const server_options& options) {
 // chat and room: a reader and a writer per client
 // ---------------------------------------------------------------------------
 
-// Queues a line for one client; runs on the client's executor. A room client
-// whose queue is full does not read: it is dropped, so it never stalls the others.
+// Marks a client's queue as over the limit or not; runs on the client's executor.
+void set_queue_full(server& s, client& c, bool full) {
+  const bool was_full = c.full_since.load() != 0;
+  if (full == was_full) return;
+  c.full_since.store(full ? steady_clock::now().time_since_epoch().count() : 0);
+  if (full) {
+    ++s.full_queues;
+  } else {
+    --s.full_queues;
+  }
+}
+
+// Queues a line for one client; runs on the client's executor.
 void enqueue(server& s, client& c, shared_line line) {
   if (c.stopped) return;  // also: `s` may be gone once a client has stopped
   auto& out = *c.outgoing;
-  if (out.bytes + line->size() > s.options.room_queue) {
-    stop(c);
-    tell_operator(s, s.console.err,
-                  "dropped " + c.name + ": it does not read (over " + std::to_string(s.options.room_queue) +
-                      " bytes waiting)");
-    return;
-  }
   out.bytes += line->size();
   out.lines.push_back(std::move(line));
   out.wake.cancel();
+  if (out.bytes > s.options.room_queue) set_queue_full(s, c, true);
+}
+
+// True while the queue of a client other than `sender` is over the limit.
+bool others_full(const server& s, const client* sender) {
+  const std::size_t own = sender != nullptr && sender->full_since.load() != 0 ? 1 : 0;
+  return s.full_queues.load() > own;
+}
+
+// Holds a sender back (see the top of the file) until no other client's queue
+// is over the limit. Polls with a short sleep: simpler than a list of waiting
+// senders, and free while no queue is full. Suspends in the timer; returns
+// false when cancelled (the session or the server ends).
+asio::awaitable<bool> wait_while_queues_full(const server& s, const client* sender) {
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  while (others_full(s, sender)) {
+    pause.expires_after(std::chrono::milliseconds(5));
+    auto [ec] = co_await pause.async_wait(use_tuple);
+    if (ec) co_return false;
+  }
+  co_return true;
 }
 
 // Sends a line to every client but `except`; runs on the server's executor.
@@ -237,6 +274,10 @@ asio::awaitable<void> read_lines(std::shared_ptr<client> c, server& s) {
   line_splitter splitter(s.options.max_line);
   char probe = 0;
   while (true) {
+    if (others_full(s, c.get())) {
+      const bool go_on = co_await wait_while_queues_full(s, c.get());
+      if (!go_on) co_return;
+    }
     if (splitter.pending().empty()) {  // idle: as in echo_lines
       splitter.release_if_empty();
       auto [ec, n] =
@@ -266,7 +307,7 @@ asio::awaitable<void> read_lines(std::shared_ptr<client> c, server& s) {
 // gathered write. Suspends in the write or, with nothing to send, on the
 // outgoing->wake timer, which enqueue() and stop() cancel; the reader ending
 // cancels it too.
-asio::awaitable<void> write_queued_lines(client& c) {
+asio::awaitable<void> write_queued_lines(client& c, server& s) {
   outgoing_lines& out = *c.outgoing;
   std::vector<shared_line> sending;
   std::vector<asio::const_buffer> buffers;
@@ -282,6 +323,7 @@ asio::awaitable<void> write_queued_lines(client& c) {
     }
     sending.swap(out.lines);
     out.bytes = 0;
+    set_queue_full(s, c, false);
     buffers.clear();
     for (const auto& line : sending) buffers.push_back(asio::buffer(*line));
     auto [ec, n] = co_await asio::async_write(c.socket, buffers, use_tuple);
@@ -297,7 +339,7 @@ asio::awaitable<void> write_queued_lines(client& c) {
 // Chat and room: whichever ends first (a 'q', EOF, a limit, the operator's
 // 'q' sent) cancels the other.
 asio::awaitable<void> read_and_write_lines(std::shared_ptr<client> c, server& s) {
-  co_await (read_lines(c, s) || write_queued_lines(*c));
+  co_await (read_lines(c, s) || write_queued_lines(*c, s));
 }
 
 void forget(server& s, const std::shared_ptr<client>& c) {
@@ -337,6 +379,7 @@ void admit(server& s, tcp::socket socket) {
   auto session = s.options.mode == server_mode::echo ? echo_lines(*c, s.options) : read_and_write_lines(c, s);
   asio::co_spawn(c->socket.get_executor(), std::move(session), [&s, c](const std::exception_ptr& e) {
     stop(*c);
+    if (c->outgoing) set_queue_full(s, *c, false);  // a gone client holds no sender back
     std::string failure;
     if (e) {
       try {
@@ -374,23 +417,46 @@ asio::awaitable<void> accept_clients(tcp::acceptor& acceptor, server& s) {
   }
 }
 
-// One coroutine for every connection's idle deadline, instead of a timer per
-// connection or per read: it sleeps until the earliest deadline, then stops
-// the clients whose deadline has passed. Cancelled at shutdown.
-asio::awaitable<void> watch_idle_clients(server& s) {
-  const auto timeout = s.options.idle_timeout;
-  if (timeout.count() == 0) co_return;
+// Drops a client whose queue is still over the limit; runs on its executor.
+void drop_if_still_full(server& s, client& c) {
+  if (c.stopped || c.full_since.load() == 0) return;
+  stop(c);
+  tell_operator(s, s.console.err,
+                "dropped " + c.name + ": it does not read (over " + std::to_string(s.options.room_queue) +
+                    " bytes waiting)");
+}
+
+// One coroutine watches every connection's deadlines, instead of a timer per
+// connection or per read: it sleeps until the earliest one, then stops the
+// clients that have been idle too long or whose queue has stayed full too long.
+// A queue may fill while it sleeps, so it sleeps no longer than a quarter of
+// stall_timeout. Cancelled at shutdown.
+asio::awaitable<void> watch_clients(server& s) {
+  const auto idle_timeout = s.options.idle_timeout;
+  const auto stall_timeout = s.options.stall_timeout;
+  const auto time_point = [](steady_clock::rep count) {
+    return steady_clock::time_point{steady_clock::duration{count}};
+  };
   asio::steady_timer timer(s.executor);
   while (true) {
     const auto now = steady_clock::now();
-    auto wake = now + timeout;
+    auto wake = now + stall_timeout / 4;
     for (const auto& c : s.clients) {
-      const steady_clock::time_point deadline{
-          steady_clock::duration{c->deadline.load(std::memory_order_relaxed)}};
-      if (deadline <= now) {
-        asio::dispatch(c->socket.get_executor(), [c] { stop(*c, "error: idle timeout"); });
-      } else {
-        wake = std::min(wake, deadline);
+      if (idle_timeout.count() != 0) {
+        const auto deadline = time_point(c->deadline.load(std::memory_order_relaxed));
+        if (deadline <= now) {
+          asio::dispatch(c->socket.get_executor(), [c] { stop(*c, "error: idle timeout"); });
+        } else {
+          wake = std::min(wake, deadline);
+        }
+      }
+      if (const auto full_since = c->full_since.load(); full_since != 0) {
+        const auto stall_deadline = time_point(full_since) + stall_timeout;
+        if (stall_deadline <= now) {
+          asio::dispatch(c->socket.get_executor(), [&s, c] { drop_if_still_full(s, *c); });
+        } else {
+          wake = std::min(wake, stall_deadline);
+        }
       }
     }
     timer.expires_at(wake);
@@ -401,10 +467,15 @@ asio::awaitable<void> watch_idle_clients(server& s) {
 
 // Chat mode: what the operator types goes to every client. The end of stdin
 // is not a quit (a server started without a terminal keeps serving).
-// Suspends in console.input.receive(); cancelled at shutdown.
+// Suspends in console.input.receive(), or while a client's queue is full;
+// cancelled at shutdown.
 asio::awaitable<void> relay_operator_lines(server& s) {
   if (s.options.mode != server_mode::chat) co_return;
   while (true) {
+    if (others_full(s, nullptr)) {
+      const bool go_on = co_await wait_while_queues_full(s, nullptr);
+      if (!go_on) co_return;
+    }
     auto [ec, text] = co_await s.console.input.receive();
     if (ec == errc::line_too_long) {
       write_line(s.console.err,
@@ -475,7 +546,7 @@ asio::awaitable<void> serve(tcp::acceptor acceptor, server_options options, cons
   const auto executor = co_await asio::this_coro::executor;
   server s(std::move(options), console, executor);
   // Runs until cancelled; each part suspends in its own wait.
-  co_await (accept_clients(acceptor, s) && watch_idle_clients(s) && relay_operator_lines(s));
+  co_await (accept_clients(acceptor, s) && watch_clients(s) && relay_operator_lines(s));
 
   // Shutting down. The cancellation has done its work; what follows must
   // run to its end, so it must not throw at the next co_await.

@@ -33,7 +33,9 @@ struct server_options {
   std::chrono::milliseconds idle_timeout = default_idle_timeout;  // zero: never
   std::size_t max_connections = default_max_connections;
   std::size_t room_queue = default_room_queue;  // bytes waiting for one room client
-  unsigned threads = 1;                         // threads running the io_context
+  // A client whose queue stays over room_queue this long is dropped as not reading.
+  std::chrono::milliseconds stall_timeout = std::chrono::seconds(2);
+  unsigned threads = 1;  // threads running the io_context
   bool verbose = false;
 };
 

@@ -64,15 +64,10 @@ int main(int argc, char** argv) {
   asio::any_io_executor server_executor = io.get_executor();
   if (options.threads > 1) server_executor = asio::make_strand(io);
 
-  auto acceptor = coronet::open_listener(io.get_executor(), options, std::cerr);
-  if (!acceptor) return 1;
-
-  coronet::console_input input(server_executor, options.max_line);
-  if (options.mode == coronet::server_mode::chat) input.read_stdin();
-  coronet::console console{input, std::cout, std::cerr, coronet::stdout_is_terminal()};
-
   // SIGINT/SIGTERM (Ctrl-C, Ctrl-Break) cancel serve(), which then says
   // goodbye to every client. Both handlers run on the server's executor.
+  // Registered before the "listening on" line: a script that signals as soon
+  // as it reads that line must get a clean shutdown, not the default action.
   asio::cancellation_signal shutdown;
   asio::signal_set signals(server_executor, SIGINT, SIGTERM);
 #ifdef SIGBREAK
@@ -81,6 +76,13 @@ int main(int argc, char** argv) {
   signals.async_wait([&](coronet::error_code ec, int) {
     if (!ec) shutdown.emit(asio::cancellation_type::terminal);
   });
+  auto acceptor = coronet::open_listener(io.get_executor(), options, std::cerr);
+  if (!acceptor) return 1;
+
+  coronet::console_input input(server_executor, options.max_line);
+  if (options.mode == coronet::server_mode::chat) input.read_stdin();
+  coronet::console console{input, std::cout, std::cerr, coronet::stdout_is_terminal()};
+
   int exit_code = 0;
   asio::co_spawn(server_executor, coronet::serve(std::move(*acceptor), options, console),
                  asio::bind_cancellation_slot(shutdown.slot(), [&](const std::exception_ptr& e) {

@@ -6,6 +6,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
@@ -15,6 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
 
 #include <chrono>
 #include <exception>
@@ -155,6 +157,21 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
 asio::awaitable<void> eventually(const std::function<bool()>& condition) {
   for (int i = 0; i < 500 && !condition(); ++i) co_await sleep_for(10ms);
   REQUIRE(condition());
+}
+
+// Reads `count` lines that should all be `expected`, skipping notices ("* ...").
+asio::awaitable<void> read_lines_from(peer& p, int count, std::string expected) {
+  int received = 0;
+  int equal = 0;
+  while (received < count) {
+    const std::string got = co_await read_line(p);
+    if (got.empty()) break;  // dropped
+    if (got.starts_with("* ")) continue;
+    ++received;
+    if (got == expected) ++equal;
+  }
+  CHECK(received == count);
+  CHECK(equal == count);
 }
 
 bool contains(const std::string& text, std::string_view part) {
@@ -540,6 +557,33 @@ TEST_CASE("room drops a client that stops reading while the others get every lin
     CHECK(all_equal);
     CHECK(received == count);
     co_await eventually([&] { return contains(server.errors(), "dropped " + sleeper_name); });
+  }(server));
+}
+
+// Before the sender was held back, the reader fell more than room_queue
+// behind during the burst and was dropped along with the sleeper.
+TEST_CASE("room holds a fast sender back: a reader gets a whole burst, a sleeper is dropped") {
+  const unsigned threads = GENERATE(1u, 2u);
+  server_options options = mode(server_mode::room);
+  options.room_queue = 64 * 1024;
+  options.stall_timeout = 300ms;
+  test_server server(options, threads);
+  server.run([](test_server& server) -> asio::awaitable<void> {
+    using namespace asio::experimental::awaitable_operators;
+    auto sleeper = co_await connect_to(server.port);
+    sleeper.socket.set_option(asio::socket_base::receive_buffer_size(4096));
+    auto reader = co_await connect_to(server.port);
+    auto sender = co_await connect_to(server.port);
+    co_await expect_line(reader, "* " + sender.name() + " joined\n");
+    const std::string sleeper_name = sleeper.name();
+    const std::string line(1000, 'z');
+    const std::string expected = "[" + sender.name() + "] " + line + "\n";
+    const int count = 4000;  // 4 MB in one write, 64 times the queue limit
+    std::string burst;
+    for (int i = 0; i < count; ++i) burst += line + "\n";
+    co_await (send(sender, burst) && read_lines_from(reader, count, expected));
+    co_await eventually([&] { return contains(server.errors(), "dropped " + sleeper_name); });
+    CHECK_FALSE(contains(server.errors(), "dropped " + reader.name()));
   }(server));
 }
 

@@ -3,6 +3,7 @@
 other SIGTERM. A server that prints its `listening on` line before it handles
 signals dies of the signal instead (exit -15) when the signal comes first."""
 
+import argparse
 import signal
 
 from faults import check, harness, run
@@ -27,4 +28,8 @@ def test_udp_server():
     terminate_right_after_listening("udp_server")
 
 
-run(test_tcp_server, test_udp_server)
+parser = argparse.ArgumentParser()
+parser.add_argument("--server", choices=["tcp_server", "udp_server"], help="test only this server")
+ONLY = parser.parse_known_args()[0].server
+run(*[test for test, name in ((test_tcp_server, "tcp_server"), (test_udp_server, "udp_server"))
+      if ONLY in (None, name)])
