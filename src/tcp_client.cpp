@@ -125,7 +125,7 @@ asio::awaitable<int> send_typed_lines(conversation& talk) {
     if (batch.empty()) continue;
     auto [write_error, written] = co_await asio::async_write(talk.socket, asio::buffer(batch), as_value);
     if (write_error) {
-      report(talk, fmt::format("connection lost: {}", write_error.message()));
+      report(talk, fmt::format("connection lost: {}", describe(write_error)));
       co_return 1;
     }
   }
@@ -184,7 +184,7 @@ asio::awaitable<int> print_received_lines(conversation& talk, std::size_t max_li
     report(talk, "the server closed the connection");
     co_return 0;
   }
-  report(talk, fmt::format("connection lost: {}", ec.message()));
+  report(talk, fmt::format("connection lost: {}", describe(ec)));
   co_return 1;
 }
 
@@ -204,7 +204,7 @@ asio::awaitable<std::tuple<error_code, tcp::socket>> connect_to_first(std::vecto
     auto outcome = co_await (socket.async_connect(endpoint, as_value) || timer.async_wait(as_value));
     last_error = outcome.index() == 0 ? std::get<0>(std::get<0>(outcome)) : asio::error::timed_out;
     if (!last_error) co_return std::tuple{error_code{}, std::move(socket)};
-    if (verbose) write_line(con.err, fmt::format("{}: {}", format_endpoint(endpoint), last_error.message()));
+    if (verbose) write_line(con.err, fmt::format("{}: {}", format_endpoint(endpoint), describe(last_error)));
   }
   co_return std::tuple{last_error, tcp::socket(executor)};
 }
@@ -228,7 +228,7 @@ asio::awaitable<int> run_client(client_options options, console con) {
                                                                   tcp::resolver::numeric_service, as_value);
   if (resolve_error) {
     write_line(con.err, fmt::format("cannot connect to {}: cannot resolve {}: {}", target, options.host,
-                                    resolve_error.message()));
+                                    describe(resolve_error)));
     co_return 1;
   }
   std::vector<tcp::endpoint> endpoints;
@@ -242,7 +242,7 @@ asio::awaitable<int> run_client(client_options options, console con) {
     co_return 1;
   }
   if (connect_error) {
-    write_line(con.err, fmt::format("cannot connect to {}: {}", target, connect_error.message()));
+    write_line(con.err, fmt::format("cannot connect to {}: {}", target, describe(connect_error)));
     co_return 1;
   }
   if (con.interactive || options.verbose) {

@@ -408,7 +408,7 @@ asio::awaitable<void> accept_clients(tcp::acceptor& acceptor, server& s) {
     if (ec) {
       // Out of descriptors, say: the listening socket stays ready, so pause
       // instead of spinning, and keep serving those already connected.
-      write_line(s.console.err, "accept failed: " + ec.message());
+      write_line(s.console.err, "accept failed: " + describe(ec));
       pause.expires_after(std::chrono::milliseconds(100));
       co_await pause.async_wait(use_tuple);
       continue;
@@ -528,14 +528,14 @@ std::optional<tcp::acceptor> open_listener(const asio::any_io_executor& executor
   const tcp::endpoint endpoint(address, options.port);
   tcp::acceptor acceptor(executor);
   acceptor.open(endpoint.protocol(), ec);
-  if (ec) return fail(ec.message());
+  if (ec) return fail(describe(ec));
 #ifndef _WIN32  // on Windows SO_REUSEADDR would let two servers share the port
   acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
 #endif
   acceptor.bind(endpoint, ec);
-  if (ec) return fail(ec.message());
+  if (ec) return fail(describe(ec));
   acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return fail(ec.message());
+  if (ec) return fail(describe(ec));
   warn_if_exposed(address, err);
   err << "listening on " << format_endpoint(acceptor.local_endpoint(ec)) << " (" << to_string(options.mode)
       << ")" << std::endl;

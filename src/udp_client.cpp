@@ -59,7 +59,7 @@ asio::awaitable<std::optional<udp::endpoint>> resolve_server(const udp_client_op
   auto [ec, results] = co_await resolver.async_resolve(options.host, std::to_string(options.port),
                                                        udp::resolver::numeric_service, as_value);
   if (ec || results.empty()) {
-    err << "error: cannot resolve " << options.host << ": " << ec.message() << '\n';
+    err << "error: cannot resolve " << options.host << ": " << describe(ec) << '\n';
     co_return std::nullopt;
   }
   for (const auto& entry : results) {
@@ -90,7 +90,7 @@ asio::awaitable<outcome> exchange(udp::socket& socket, std::string_view line,
     auto [send_error, sent] = co_await socket.async_send(asio::buffer(line), as_value);
     if (is_refusal(send_error)) co_return outcome::refused;  // the ICMP from an earlier try
     if (send_error) {
-      console.err << "error: cannot send: " << send_error.message() << '\n';
+      console.err << "error: cannot send: " << describe(send_error) << '\n';
       co_return outcome::failed;
     }
     timer.expires_at(sent_at + options.timeout);
@@ -103,7 +103,7 @@ asio::awaitable<outcome> exchange(udp::socket& socket, std::string_view line,
       auto [receive_error, size] = std::get<0>(first);
       if (is_refusal(receive_error)) co_return outcome::refused;
       if (receive_error) {
-        console.err << "error: cannot receive: " << receive_error.message() << '\n';
+        console.err << "error: cannot receive: " << describe(receive_error) << '\n';
         co_return outcome::failed;
       }
       const std::string_view reply(buffer.data(), size);
@@ -137,7 +137,7 @@ asio::awaitable<int> run_udp_client(udp_client_options options, const console& c
     error_code ec;
     socket.connect(*server, ec);
     if (ec) {
-      console.err << "error: cannot send to " << target << ": " << ec.message() << '\n';
+      console.err << "error: cannot send to " << target << ": " << describe(ec) << '\n';
       co_return 1;
     }
   }
@@ -163,7 +163,7 @@ asio::awaitable<int> run_udp_client(udp_client_options options, const console& c
     if (!options.wait_for_reply) {
       auto [send_error, sent] = co_await socket.async_send_to(asio::buffer(line), *server, as_value);
       if (send_error) {
-        console.err << "error: cannot send to " << target << ": " << send_error.message() << '\n';
+        console.err << "error: cannot send to " << target << ": " << describe(send_error) << '\n';
         all_answered = false;
       }
       continue;

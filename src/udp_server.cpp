@@ -61,7 +61,7 @@ asio::awaitable<bool> reply_when_writable(udp::socket& socket, std::string_view 
     if (wait_error) co_return false;
     socket.send_to(asio::buffer(payload), sender, 0, ec);
   }
-  if (ec) err << "error: cannot reply to " << format_endpoint(sender) << ": " << ec.message() << std::endl;
+  if (ec) err << "error: cannot reply to " << format_endpoint(sender) << ": " << describe(ec) << std::endl;
   co_return true;
 }
 
@@ -80,9 +80,9 @@ std::optional<udp::socket> open_udp_server(const asio::any_io_executor& executor
   const udp::endpoint endpoint(address, options.port);
   udp::socket socket(executor);
   socket.open(endpoint.protocol(), ec);
-  if (ec) return fail(ec.message());
+  if (ec) return fail(describe(ec));
   socket.bind(endpoint, ec);
-  if (ec) return fail(ec.message());
+  if (ec) return fail(describe(ec));
   ignore_unreachable_senders(socket);
   warn_if_exposed(address, err);
   err << "listening on " << format_endpoint(socket.local_endpoint(ec)) << " (udp)" << std::endl;
@@ -122,7 +122,7 @@ asio::awaitable<void> serve_datagrams(udp::socket socket, udp_server_options opt
     ++in_a_row;
     if (ec) {
       // Whatever went wrong concerns that one datagram, not the server.
-      err << "error: receiving a datagram: " << ec.message() << std::endl;
+      err << "error: receiving a datagram: " << describe(ec) << std::endl;
       continue;
     }
 
@@ -134,7 +134,7 @@ asio::awaitable<void> serve_datagrams(udp::socket socket, udp_server_options opt
     if (ec == asio::error::would_block) {
       if (!co_await reply_when_writable(socket, payload, sender, err)) break;
     } else if (ec) {
-      err << "error: cannot reply to " << format_endpoint(sender) << ": " << ec.message() << std::endl;
+      err << "error: cannot reply to " << format_endpoint(sender) << ": " << describe(ec) << std::endl;
     }
   }
   out.flush();

@@ -378,7 +378,7 @@ TEST_CASE("a refused connection: one line naming the target and the reason, exit
   auto options = options_for(refusing);
   CHECK(run_client(io, options, console.con) == 1);
   const auto target = "127.0.0.1:" + std::to_string(options.port);
-  CHECK(console.err.str() == "cannot connect to " + target + ": Connection refused\n");
+  CHECK(console.err.str() == "cannot connect to " + target + ": connection refused\n");
   CHECK(console.out.str().empty());
 }
 

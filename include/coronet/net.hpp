@@ -4,6 +4,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/basic_endpoint.hpp>
+#include <boost/system/error_code.hpp>
 
 #include <ostream>
 #include <string>
@@ -23,6 +24,12 @@ template <typename Protocol>
 std::string format_endpoint(const asio::ip::basic_endpoint<Protocol>& endpoint) {
   return format_host_port(endpoint.address().to_string(), endpoint.port());
 }
+
+// Why a network operation failed, in the same words on every system: the
+// errors a user meets often (port in use, refused, reset, timed out, ...) get
+// fixed lowercase text; any other is the system's own message. Windows (and
+// Wine) word the same error differently or not at all ("Unknown error (10048)").
+std::string describe(const boost::system::error_code& ec);
 
 // Servers listen on loopback unless told otherwise; anything else reaches
 // other machines, so it is said out loud on stderr.
