@@ -50,16 +50,27 @@ std::span<char> line_splitter::prepare() {
   if (begin_ == end_) begin_ = end_ = scan_ = 0;
   // Keep the unfinished line at the front so that it has room to grow; move it
   // only when the space behind it is short, so long lines are not copied per read.
-  if (buffer_.size() - end_ < read_size_ && begin_ > 0) {
-    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+  if (capacity_ - end_ < read_size_ && begin_ > 0) {
+    std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
     end_ -= begin_;
     scan_ -= begin_;
     begin_ = 0;
   }
-  // The unfinished line is at most max_line + 1 bytes (its text and a CR) or
-  // next() would have reported it, so the buffer stays within that plus one read.
-  if (buffer_.size() - end_ < read_size_) buffer_.resize(end_ + read_size_);
-  return {buffer_.data() + end_, std::min(read_size_, buffer_.size() - end_)};
+  // The buffer starts at one read. A line that does not fit gets the largest
+  // buffer a legal line needs at once: the unfinished line is at most
+  // max_line + 1 bytes (its text and a CR) or next() would have reported it,
+  // so max_line + 2 plus one read holds it and what follows. One copy, then
+  // reads as large as the space left.
+  if (capacity_ - end_ < read_size_) grow(capacity_ == 0 ? read_size_ : max_line_ + 2 + read_size_);
+  return {buffer_.get() + end_, capacity_ - end_};
+}
+
+void line_splitter::grow(std::size_t capacity) {
+  // Not zero-filled: every byte is written by a read before it is looked at.
+  auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+  if (end_ > 0) std::memcpy(bigger.get(), buffer_.get(), end_);
+  buffer_ = std::move(bigger);
+  capacity_ = capacity;
 }
 
 void line_splitter::commit(std::size_t n) noexcept {
@@ -67,7 +78,7 @@ void line_splitter::commit(std::size_t n) noexcept {
 }
 
 line_splitter::result line_splitter::next() noexcept {
-  const char* data = buffer_.data();
+  const char* data = buffer_.get();
   while (true) {
     const char* lf = static_cast<const char*>(std::memchr(data + scan_, '\n', end_ - scan_));
     if (skipping_) {
@@ -106,13 +117,14 @@ void line_splitter::skip_long_line() noexcept {
 }
 
 std::string_view line_splitter::pending() const noexcept {
-  return {buffer_.data() + begin_, end_ - begin_};
+  return {buffer_.get() + begin_, end_ - begin_};
 }
 
 void line_splitter::release_if_empty() noexcept {
   if (begin_ != end_) return;
   begin_ = end_ = scan_ = 0;
-  std::vector<char>().swap(buffer_);
+  buffer_.reset();
+  capacity_ = 0;
 }
 
 // ---------------------------------------------------------------------------

@@ -151,47 +151,84 @@ std::string too_long_message(std::size_t max_line) {
 // echo: every line back to its sender
 // ---------------------------------------------------------------------------
 
+// Reading. The socket is non-blocking, so a read takes what has arrived and
+// returns at once. Only when nothing has arrived does a session suspend, in
+// wait_readable(), and it waits without a read buffer (release_if_empty) if
+// no line is unfinished: an idle connection holds no buffer at all.
+
+// Suspends until the socket has something to read (bytes, EOF or an error).
+asio::awaitable<error_code> wait_readable(tcp::socket& socket) {
+#ifdef _WIN32
+  // Windows completes reads, not readiness (IOCP): a one-byte peek is its way
+  // to wait for data without a buffer.
+  char probe = 0;
+  auto [ec, n] = co_await socket.async_receive(asio::buffer(&probe, 1), tcp::socket::message_peek, use_tuple);
+#else
+  auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, use_tuple);
+#endif
+  co_return ec;
+}
+
+// Reads what has arrived into the splitter, suspending in wait_readable()
+// first when nothing has. `drained` carries what the last read showed: one
+// that did not fill its space emptied the socket, so the next call waits
+// right away instead of trying a read bound to find nothing.
+asio::awaitable<error_code> read_into(tcp::socket& socket, line_splitter& splitter, bool& drained) {
+  while (true) {
+    if (drained) {
+      if (splitter.pending().empty()) splitter.release_if_empty();
+      if (const error_code ec = co_await wait_readable(socket)) co_return ec;
+    }
+    const auto space = splitter.prepare();
+    error_code ec;
+    const std::size_t n = socket.read_some(asio::buffer(space.data(), space.size()), ec);
+    splitter.commit(n);
+    drained = n < space.size();
+    if (ec != asio::error::would_block) co_return ec;
+  }
+}
+
+// Writes all of `bytes`: straight away if the kernel takes them (the usual
+// case), and suspends in async_write only for what it did not take.
+asio::awaitable<error_code> write_all(tcp::socket& socket, std::string_view bytes) {
+  error_code ec;
+  const std::size_t sent = socket.write_some(asio::buffer(bytes), ec);
+  if (!ec && sent == bytes.size()) co_return ec;
+  if (ec && ec != asio::error::would_block) co_return ec;
+  auto [write_error, n] = co_await asio::async_write(socket, asio::buffer(bytes.substr(sent)), use_tuple);
+  co_return write_error;
+}
+
+// ---------------------------------------------------------------------------
+// echo: every line back to its sender
+// ---------------------------------------------------------------------------
+
 // The complete lines of one read lie next to each other in the splitter's
 // buffer, so they all go back in one write of that span: no copy, no
 // allocation, CRLF and NUL bytes exactly as they came.
 asio::awaitable<void> echo_lines(client& c, const server_options& options) {
   line_splitter splitter(options.max_line);
-  char probe = 0;
+  bool drained = false;
   while (true) {
-    if (splitter.pending().empty()) {
-      // Nothing unfinished: wait in a one-byte peek, which needs no buffer,
-      // rather than in a read into the splitter. An idle connection holds
-      // no read buffer, and waits in this one frame.
-      splitter.release_if_empty();
-      auto [ec, n] =
-          co_await c.socket.async_receive(asio::buffer(&probe, 1), tcp::socket::message_peek, use_tuple);
-      if (ec) co_return;
-    }
-    const auto space = splitter.prepare();
-    auto [ec, n] = co_await c.socket.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
-    splitter.commit(n);
-    if (ec) {
+    if (const error_code ec = co_await read_into(c.socket, splitter, drained)) {
       // The peer half-closed: its last, unterminated line comes back too.
-      if (ec == asio::error::eof && !splitter.pending().empty())
-        co_await asio::async_write(c.socket, asio::buffer(splitter.pending()), use_tuple);
+      if (ec == asio::error::eof && !splitter.pending().empty()) co_await write_all(c.socket, splitter.pending());
       co_return;
     }
-    const char* first = nullptr;
-    std::size_t size = 0;
+    std::string_view lines;  // the complete lines of this read, one span
     bool quit = false;
     auto r = splitter.next();
     for (; r.what == line_splitter::status::line; r = splitter.next()) {
-      if (first == nullptr) first = r.value.raw.data();
-      size = static_cast<std::size_t>(r.value.raw.data() + r.value.raw.size() - first);
+      const char* first = lines.empty() ? r.value.raw.data() : lines.data();
+      lines = {first, static_cast<std::size_t>(r.value.raw.data() + r.value.raw.size() - first)};
       if (is_quit(r.value.text)) {  // 'q' comes back, then the session ends
         quit = true;
         break;
       }
     }
-    if (size > 0) {
+    if (!lines.empty()) {
       push_deadline(c, options.idle_timeout);
-      auto [write_error, written] =
-          co_await asio::async_write(c.socket, asio::buffer(first, size), use_tuple);
+      const error_code write_error = co_await write_all(c.socket, lines);
       if (write_error || quit) co_return;
     }
     if (r.what == line_splitter::status::too_long) {
@@ -272,22 +309,13 @@ void deliver(server& s, const std::shared_ptr<client>& from, std::string_view te
 // Suspends in the socket's receive; the writer ending cancels it.
 asio::awaitable<void> read_lines(std::shared_ptr<client> c, server& s) {
   line_splitter splitter(s.options.max_line);
-  char probe = 0;
+  bool drained = false;
   while (true) {
     if (others_full(s, c.get())) {
       const bool go_on = co_await wait_while_queues_full(s, c.get());
       if (!go_on) co_return;
     }
-    if (splitter.pending().empty()) {  // idle: as in echo_lines
-      splitter.release_if_empty();
-      auto [ec, n] =
-          co_await c->socket.async_receive(asio::buffer(&probe, 1), tcp::socket::message_peek, use_tuple);
-      if (ec) co_return;
-    }
-    const auto space = splitter.prepare();
-    auto [ec, n] = co_await c->socket.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
-    splitter.commit(n);
-    if (ec) {
+    if (const error_code ec = co_await read_into(c->socket, splitter, drained)) {
       if (ec == asio::error::eof && !splitter.pending().empty()) deliver(s, c, splitter.pending());
       co_return;
     }

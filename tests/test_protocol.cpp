@@ -2,6 +2,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -191,6 +192,21 @@ TEST_CASE("an idle splitter gives its buffer back") {
   splitter.release_if_empty();
   CHECK(splitter.pending().empty());
   CHECK(splitter.prepare().size() == 8);
+}
+
+TEST_CASE("a line longer than one read gets the whole buffer a legal line needs, once") {
+  line_splitter splitter(100, 8);
+  auto space = splitter.prepare();
+  REQUIRE(space.size() == 8);  // short lines: one read
+  std::fill(space.begin(), space.end(), 'x');
+  splitter.commit(8);
+  REQUIRE(splitter.next().what == line_splitter::status::need_more);
+  space = splitter.prepare();  // max_line + 2 + one read, less the 8 bytes held
+  CHECK(space.size() == 100 + 2 + 8 - 8);
+  CHECK(splitter.pending() == std::string(8, 'x'));  // kept across the move
+  space[0] = '\n';
+  splitter.commit(1);
+  CHECK(splitter.next().value.text == std::string(8, 'x'));
 }
 
 TEST_CASE("strip_line_ending removes one LF or CRLF") {

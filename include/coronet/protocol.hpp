@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,7 +69,8 @@ class line_splitter {
 
   explicit line_splitter(std::size_t max_line = default_max_line, std::size_t read_size = 16 * 1024);
 
-  // Free space to read into: at least one byte, at most read_size.
+  // Free space to read into: at least one byte; read_size while lines are
+  // short, more while a long line is unfinished.
   std::span<char> prepare();
   // n bytes were written at the start of the span prepare() returned.
   void commit(std::size_t n) noexcept;
@@ -87,9 +89,12 @@ class line_splitter {
   std::size_t max_line() const noexcept { return max_line_; }
 
  private:
+  void grow(std::size_t capacity);
+
   std::size_t max_line_;
   std::size_t read_size_;
-  std::vector<char> buffer_;
+  std::unique_ptr<char[]> buffer_;
+  std::size_t capacity_ = 0;
   std::size_t begin_ = 0;  // first byte not handed out yet
   std::size_t end_ = 0;    // one past the last committed byte
   std::size_t scan_ = 0;   // bytes in [begin_, scan_) are known to hold no LF
