@@ -27,6 +27,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -56,6 +57,10 @@ namespace {
 
 // Expected errors (EOF, reset, cancellation) come back as values.
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// The same for the one wait every connection spends its idle life in:
+// co_await on a deferred operation suspends without the extra coroutine
+// frame use_awaitable builds to start it, which an idle connection would hold.
+constexpr auto deferred_tuple = asio::as_tuple(asio::deferred);
 
 using shared_line = std::shared_ptr<const std::string>;  // one line, sent to many clients
 
@@ -148,44 +153,26 @@ std::string too_long_message(std::size_t max_line) {
 }
 
 // ---------------------------------------------------------------------------
-// echo: every line back to its sender
+// Reading and writing, in every mode
 // ---------------------------------------------------------------------------
 
-// Reading. The socket is non-blocking, so a read takes what has arrived and
+// The socket is non-blocking, so a read takes what has arrived and
 // returns at once. Only when nothing has arrived does a session suspend, in
-// wait_readable(), and it waits without a read buffer (release_if_empty) if
-// no line is unfinished: an idle connection holds no buffer at all.
+// async_wait for the socket to become readable, which needs no buffer: if
+// no line is unfinished it first hands its buffer back (release_if_empty),
+// so an idle connection holds none.
 
-// Suspends until the socket has something to read (bytes, EOF or an error).
-asio::awaitable<error_code> wait_readable(tcp::socket& socket) {
-#ifdef _WIN32
-  // Windows completes reads, not readiness (IOCP): a one-byte peek is its way
-  // to wait for data without a buffer.
-  char probe = 0;
-  auto [ec, n] = co_await socket.async_receive(asio::buffer(&probe, 1), tcp::socket::message_peek, use_tuple);
-#else
-  auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, use_tuple);
-#endif
-  co_return ec;
-}
-
-// Reads what has arrived into the splitter, suspending in wait_readable()
-// first when nothing has. `drained` carries what the last read showed: one
-// that did not fill its space emptied the socket, so the next call waits
-// right away instead of trying a read bound to find nothing.
-asio::awaitable<error_code> read_into(tcp::socket& socket, line_splitter& splitter, bool& drained) {
-  while (true) {
-    if (drained) {
-      if (splitter.pending().empty()) splitter.release_if_empty();
-      if (const error_code ec = co_await wait_readable(socket)) co_return ec;
-    }
-    const auto space = splitter.prepare();
-    error_code ec;
-    const std::size_t n = socket.read_some(asio::buffer(space.data(), space.size()), ec);
-    splitter.commit(n);
-    drained = n < space.size();
-    if (ec != asio::error::would_block) co_return ec;
-  }
+// Reads what has arrived into the splitter without waiting: would_block when
+// nothing has. `drained` tells the caller to wait before the next read: a
+// read that did not fill its space emptied the socket, and another would
+// only find nothing.
+error_code read_arrived(tcp::socket& socket, line_splitter& splitter, bool& drained) {
+  const auto space = splitter.prepare();
+  error_code ec;
+  const std::size_t n = socket.read_some(asio::buffer(space.data(), space.size()), ec);
+  splitter.commit(n);
+  drained = n < space.size();
+  return ec;
 }
 
 // Writes all of `bytes`: straight away if the kernel takes them (the usual
@@ -206,32 +193,52 @@ asio::awaitable<error_code> write_all(tcp::socket& socket, std::string_view byte
 // The complete lines of one read lie next to each other in the splitter's
 // buffer, so they all go back in one write of that span: no copy, no
 // allocation, CRLF and NUL bytes exactly as they came.
+struct echo_batch {
+  std::string_view lines;  // every complete line of the read, endings included
+  bool quit = false;       // the batch ends with a 'q' line
+  bool too_long = false;   // then a line over max_line began
+};
+
+echo_batch take_lines(line_splitter& splitter) {
+  echo_batch batch;
+  auto r = splitter.next();
+  for (; r.what == line_splitter::status::line; r = splitter.next()) {
+    const char* first = batch.lines.empty() ? r.value.raw.data() : batch.lines.data();
+    batch.lines = {first, static_cast<std::size_t>(r.value.raw.data() + r.value.raw.size() - first)};
+    if (is_quit(r.value.text)) {  // 'q' comes back, then the session ends
+      batch.quit = true;
+      return batch;
+    }
+  }
+  batch.too_long = r.what == line_splitter::status::too_long;
+  return batch;
+}
+
+// One connection's whole life. The work between its two suspension points
+// is in plain functions: an idle connection waits in this frame alone, so
+// what it holds is what every idle connection costs.
 asio::awaitable<void> echo_lines(client& c, const server_options& options) {
   line_splitter splitter(options.max_line);
   bool drained = false;
   while (true) {
-    if (const error_code ec = co_await read_into(c.socket, splitter, drained)) {
+    if (drained) {
+      if (splitter.pending().empty()) splitter.release_if_empty();
+      auto [ec] = co_await c.socket.async_wait(tcp::socket::wait_read, deferred_tuple);
+      if (ec) co_return;
+    }
+    if (const error_code ec = read_arrived(c.socket, splitter, drained)) {
+      if (ec == asio::error::would_block) continue;
       // The peer half-closed: its last, unterminated line comes back too.
       if (ec == asio::error::eof && !splitter.pending().empty()) co_await write_all(c.socket, splitter.pending());
       co_return;
     }
-    std::string_view lines;  // the complete lines of this read, one span
-    bool quit = false;
-    auto r = splitter.next();
-    for (; r.what == line_splitter::status::line; r = splitter.next()) {
-      const char* first = lines.empty() ? r.value.raw.data() : lines.data();
-      lines = {first, static_cast<std::size_t>(r.value.raw.data() + r.value.raw.size() - first)};
-      if (is_quit(r.value.text)) {  // 'q' comes back, then the session ends
-        quit = true;
-        break;
-      }
-    }
-    if (!lines.empty()) {
+    const echo_batch batch = take_lines(splitter);
+    if (!batch.lines.empty()) {
       push_deadline(c, options.idle_timeout);
-      const error_code write_error = co_await write_all(c.socket, lines);
-      if (write_error || quit) co_return;
+      const error_code write_error = co_await write_all(c.socket, batch.lines);
+      if (write_error || batch.quit) co_return;
     }
-    if (r.what == line_splitter::status::too_long) {
+    if (batch.too_long) {
       stop(c, too_long_message(options.max_line));
       co_return;
     }
@@ -315,7 +322,13 @@ asio::awaitable<void> read_lines(std::shared_ptr<client> c, server& s) {
       const bool go_on = co_await wait_while_queues_full(s, c.get());
       if (!go_on) co_return;
     }
-    if (const error_code ec = co_await read_into(c->socket, splitter, drained)) {
+    if (drained) {  // as in echo_lines
+      if (splitter.pending().empty()) splitter.release_if_empty();
+      auto [ec] = co_await c->socket.async_wait(tcp::socket::wait_read, deferred_tuple);
+      if (ec) co_return;
+    }
+    if (const error_code ec = read_arrived(c->socket, splitter, drained)) {
+      if (ec == asio::error::would_block) continue;
       if (ec == asio::error::eof && !splitter.pending().empty()) deliver(s, c, splitter.pending());
       co_return;
     }
