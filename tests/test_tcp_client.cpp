@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "tcp_client.hpp"
+#include "time_scale.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -80,7 +81,7 @@ std::optional<int> run_client(asio::io_context& io, client_options options, coro
                    exit_code = code;
                    io.stop();  // servers that would wait for more are not the test's concern
                  });
-  io.run_for(10s);
+  io.run_for(coronet::testing::hang_deadline(10s));
   return exit_code;
 }
 
@@ -362,7 +363,7 @@ TEST_CASE("every resolved address is tried until one connects, IPv6 and IPv4") {
     std::optional<tcp::endpoint> connected;
     asio::co_spawn(io, connect_and_note(std::move(endpoints), console.con, connected), rethrow);
     io.restart();
-    io.run_for(10s);
+    io.run_for(coronet::testing::hang_deadline(10s));
     return connected;
   };
   CHECK(connect({refusing_v6.local_endpoint(), listening_v4.local_endpoint()}) ==

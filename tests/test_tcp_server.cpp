@@ -28,6 +28,7 @@
 
 #include "coronet/net.hpp"
 #include "tcp_server.hpp"
+#include "time_scale.hpp"
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -74,9 +75,10 @@ struct test_server {
       if (stop_after || e) stop_server();
       rethrow(e);
     });
+    const auto deadline = coronet::testing::hang_deadline(20s);
     std::vector<std::thread> helpers;
-    for (unsigned i = 1; i < threads; ++i) helpers.emplace_back([this] { io.run_for(20s); });
-    io.run_for(20s);
+    for (unsigned i = 1; i < threads; ++i) helpers.emplace_back([this, deadline] { io.run_for(deadline); });
+    io.run_for(deadline);
     for (auto& helper : helpers) helper.join();
     INFO(err.str());
     REQUIRE(done);
@@ -153,9 +155,11 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
   co_await timer.async_wait(asio::use_awaitable);
 }
 
-// Polls until `condition` holds (the server prints from its own coroutines).
+// Polls until `condition` holds (the server prints from its own coroutines);
+// past a hang deadline it fails.
 asio::awaitable<void> eventually(const std::function<bool()>& condition) {
-  for (int i = 0; i < 500 && !condition(); ++i) co_await sleep_for(10ms);
+  const auto give_up = std::chrono::steady_clock::now() + coronet::testing::hang_deadline(5s);
+  while (!condition() && std::chrono::steady_clock::now() < give_up) co_await sleep_for(10ms);
   REQUIRE(condition());
 }
 
