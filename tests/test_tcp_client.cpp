@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "tcp_client.hpp"
+#include "time_scale.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -80,7 +81,7 @@ std::optional<int> run_client(asio::io_context& io, client_options options, coro
                    exit_code = code;
                    io.stop();  // servers that would wait for more are not the test's concern
                  });
-  io.run_for(10s);
+  io.run_for(coronet::testing::hang_deadline(10s));
   return exit_code;
 }
 
@@ -314,11 +315,12 @@ TEST_CASE("a connection reset ends the client with exit 1 and the reason") {
 
 // --- limits ----------------------------------------------------------------
 
-TEST_CASE("a typed line over --max-line is reported and not sent") {
+TEST_CASE("a typed line of exactly --max-line is sent; one byte more is reported and not sent") {
   // Typed through a real pipe on stdin: the console thread applies the limit.
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
-  const std::string typed = "short\n" + std::string(100, 'x') + "\nafter\n";
+  const std::string at_limit(10, 'x');
+  const std::string typed = "short\n" + at_limit + "\n" + std::string(11, 'y') + "\nafter\n";
   REQUIRE(::write(fds[1], typed.data(), typed.size()) == static_cast<ssize_t>(typed.size()));
   ::close(fds[1]);
   stdin_redirect redirect(fds[0]);
@@ -332,19 +334,19 @@ TEST_CASE("a typed line over --max-line is reported and not sent") {
   std::string received;
   asio::co_spawn(io, record_silently(std::move(acceptor), received), rethrow);
   CHECK(run_client(io, options, console.con) == 0);  // the end of input, then the server closes
-  CHECK(received == "short\nafter\n");
+  CHECK(received == "short\n" + at_limit + "\nafter\n");
   CHECK_THAT(console.err.str(), ContainsSubstring("not sent: line longer than 10 bytes"));
 }
 
-TEST_CASE("a received line over --max-line is skipped with a notice; the next one is printed") {
+TEST_CASE("a received line of exactly --max-line is printed; one byte more is skipped with a notice") {
   asio::io_context io;
   scripted_console console(io);
   auto acceptor = listen_on_loopback(io);
   auto options = options_for(acceptor);
   options.max_line = 8;
-  asio::co_spawn(io, send_and_close(std::move(acceptor), "0123456789abcdef\nfits\n"), rethrow);
+  asio::co_spawn(io, send_and_close(std::move(acceptor), "01234567\n012345678\nfits\n"), rethrow);
   CHECK(run_client(io, options, console.con) == 0);
-  CHECK(console.out.str() == "fits\n");
+  CHECK(console.out.str() == "01234567\nfits\n");
   CHECK_THAT(console.err.str(), ContainsSubstring("longer than 8 bytes"));
 }
 
@@ -362,7 +364,7 @@ TEST_CASE("every resolved address is tried until one connects, IPv6 and IPv4") {
     std::optional<tcp::endpoint> connected;
     asio::co_spawn(io, connect_and_note(std::move(endpoints), console.con, connected), rethrow);
     io.restart();
-    io.run_for(10s);
+    io.run_for(coronet::testing::hang_deadline(10s));
     return connected;
   };
   CHECK(connect({refusing_v6.local_endpoint(), listening_v4.local_endpoint()}) ==

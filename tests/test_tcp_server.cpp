@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <exception>
+#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -28,6 +29,7 @@
 
 #include "coronet/net.hpp"
 #include "tcp_server.hpp"
+#include "time_scale.hpp"
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -74,9 +76,10 @@ struct test_server {
       if (stop_after || e) stop_server();
       rethrow(e);
     });
+    const auto deadline = coronet::testing::hang_deadline(20s);
     std::vector<std::thread> helpers;
-    for (unsigned i = 1; i < threads; ++i) helpers.emplace_back([this] { io.run_for(20s); });
-    io.run_for(20s);
+    for (unsigned i = 1; i < threads; ++i) helpers.emplace_back([this, deadline] { io.run_for(deadline); });
+    io.run_for(deadline);
     for (auto& helper : helpers) helper.join();
     INFO(err.str());
     REQUIRE(done);
@@ -153,9 +156,11 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
   co_await timer.async_wait(asio::use_awaitable);
 }
 
-// Polls until `condition` holds (the server prints from its own coroutines).
+// Polls until `condition` holds (the server prints from its own coroutines);
+// past a hang deadline it fails.
 asio::awaitable<void> eventually(const std::function<bool()>& condition) {
-  for (int i = 0; i < 500 && !condition(); ++i) co_await sleep_for(10ms);
+  const auto give_up = std::chrono::steady_clock::now() + coronet::testing::hang_deadline(5s);
+  while (!condition() && std::chrono::steady_clock::now() < give_up) co_await sleep_for(10ms);
   REQUIRE(condition());
 }
 
@@ -353,6 +358,82 @@ TEST_CASE("past max-connections a client gets 'error: server full' and a freed p
     CHECK(answer == "again\n");
     co_await send(second, "unaffected\n");
     co_await expect_line(second, "unaffected\n");
+  }(server.port));
+}
+
+TEST_CASE("exactly max-connections clients are all admitted and served at once") {
+  server_options options = mode(server_mode::echo);
+  options.max_connections = 3;
+  test_server server(options);
+  server.run([](test_server& server) -> asio::awaitable<void> {
+    std::vector<peer> clients;
+    clients.reserve(3);
+    for (int i = 0; i < 3; ++i) clients.push_back(co_await connect_to(server.port));
+    for (int round = 0; round < 3; ++round) {
+      for (auto& client : clients) co_await send(client, client.name() + " " + std::to_string(round) + "\n");
+      for (auto& client : clients)
+        co_await expect_line(client, client.name() + " " + std::to_string(round) + "\n");
+    }
+    CHECK_FALSE(contains(server.errors(), "server full"));
+  }(server));
+}
+
+TEST_CASE("one client past max-connections gets 'error: server full' and the admitted ones go on") {
+  server_options options = mode(server_mode::echo);
+  options.max_connections = 3;
+  options.verbose = true;  // the operator hears who was turned away
+  test_server server(options);
+  server.run([](test_server& server) -> asio::awaitable<void> {
+    std::vector<peer> clients;
+    for (int i = 0; i < 3; ++i) {
+      clients.push_back(co_await connect_to(server.port));
+      co_await send(clients.back(), "in\n");
+      co_await expect_line(clients.back(), "in\n");  // admitted before the next one connects
+    }
+    auto one_too_many = co_await connect_to(server.port);
+    const std::string turned_away = one_too_many.name();
+    co_await expect_end(one_too_many, "error: server full\n");
+    co_await eventually([&] { return contains(server.errors(), turned_away + " turned away: server full"); });
+    for (auto& client : clients) {
+      co_await send(client, "unaffected\n");
+      co_await expect_line(client, "unaffected\n");
+    }
+  }(server));
+}
+
+// The idle timeout counts from the last complete line. These two tests keep
+// a margin of a quarter of it on either side, enough for a loaded machine or valgrind.
+TEST_CASE("a client sending a line just before each idle timeout stays connected through several") {
+  server_options options = mode(server_mode::echo);
+  options.idle_timeout = 400ms;
+  test_server server(options);
+  server.run([](std::uint16_t port) -> asio::awaitable<void> {
+    auto client = co_await connect_to(port);
+    for (int i = 0; i < 4; ++i) {  // 1.2 s in all: three idle timeouts
+      co_await sleep_for(300ms);
+      co_await send(client, "just in time\n");
+      co_await expect_line(client, "just in time\n");
+    }
+  }(server.port));
+}
+
+TEST_CASE("a client silent just past the idle timeout gets 'error: idle timeout'; an active one goes on") {
+  server_options options = mode(server_mode::echo);
+  options.idle_timeout = 400ms;
+  test_server server(options);
+  server.run([](std::uint16_t port) -> asio::awaitable<void> {
+    auto late = co_await connect_to(port);
+    auto active = co_await connect_to(port);
+    co_await send(late, "one line\n");
+    co_await expect_line(late, "one line\n");
+    for (int i = 0; i < 2; ++i) {  // 500 ms of silence from `late`
+      co_await sleep_for(250ms);
+      co_await send(active, "tick\n");
+      co_await expect_line(active, "tick\n");
+    }
+    co_await expect_end(late, "error: idle timeout\n");
+    co_await send(active, "still served\n");
+    co_await expect_line(active, "still served\n");
   }(server.port));
 }
 
@@ -596,4 +677,130 @@ TEST_CASE("room on two threads relays every line") {
     for (int i = 0; i < 200; ++i) co_await send(a, std::to_string(i) + "\n");
     for (int i = 0; i < 200; ++i) co_await expect_line(b, "[" + a.name() + "] " + std::to_string(i) + "\n");
   }(server.port));
+}
+
+TEST_CASE("room: a line of exactly max-line is relayed; one byte more closes only its sender") {
+  server_options options = mode(server_mode::room);
+  options.max_line = 100;
+  test_server server(options);
+  server.run([](std::uint16_t port) -> asio::awaitable<void> {
+    auto sender = co_await connect_to(port);
+    auto a = co_await connect_to(port);
+    auto b = co_await connect_to(port);
+    co_await expect_line(sender, "* " + a.name() + " joined\n");
+    co_await expect_line(sender, "* " + b.name() + " joined\n");
+    co_await expect_line(a, "* " + b.name() + " joined\n");
+    const std::string sender_name = sender.name();
+    const std::string at_limit(100, 'a');
+    co_await send(sender, at_limit + "\n");
+    co_await expect_line(a, "[" + sender_name + "] " + at_limit + "\n");
+    co_await expect_line(b, "[" + sender_name + "] " + at_limit + "\n");
+    co_await send(sender, std::string(101, 'b') + "\n");
+    co_await expect_end(sender, "error: line longer than 100 bytes\n");
+    co_await expect_line(a, "* " + sender_name + " left\n");
+    co_await expect_line(b, "* " + sender_name + " left\n");
+    co_await send(a, "unaffected\n");
+    co_await expect_line(b, "[" + a.name() + "] unaffected\n");
+  }(server.port));
+}
+
+namespace {
+
+// The room_queue limit, to the byte. A room of three: a sleeper that never
+// reads, a reader, a sender. The sender's first line is larger than the
+// socket buffers take, so the sleeper's writer stays in the middle of writing
+// it, and whatever is relayed after it waits in the sleeper's queue, whose
+// size the test then knows exactly.
+struct stuck_room {
+  peer sleeper, reader, sender;
+  std::string sleeper_name, sender_prefix;  // "[SENDER] "
+};
+
+// The blocking line: more than the server's send buffer for the sleeper can
+// grow to. That is at most the third figure of Linux's tcp_wmem (4 MiB by
+// default); twice it, or 8 MiB where it cannot be read.
+std::size_t larger_than_socket_buffers() {
+  std::ifstream tcp_wmem("/proc/sys/net/ipv4/tcp_wmem");
+  std::size_t least = 0;
+  std::size_t initial = 0;
+  std::size_t most = 0;
+  if (tcp_wmem >> least >> initial >> most) return 2 * most;
+  return std::size_t{8} << 20;
+}
+
+server_options stuck_room_options() {
+  server_options options = mode(server_mode::room);
+  options.max_line = larger_than_socket_buffers();
+  options.room_queue = 4096;
+  options.stall_timeout = 200ms;
+  return options;
+}
+
+asio::awaitable<stuck_room> open_stuck_room(std::uint16_t port) {
+  auto sleeper = co_await connect_to(port);
+  sleeper.socket.set_option(asio::socket_base::receive_buffer_size(4096));
+  auto reader = co_await connect_to(port);
+  auto sender = co_await connect_to(port);
+  co_await expect_line(reader, "* " + sender.name() + " joined\n");
+  const std::string prefix = "[" + sender.name() + "] ";
+  const std::string blocking(larger_than_socket_buffers(), 'B');
+  co_await send(sender, blocking + "\n");
+  // The reader has it: it was queued for the sleeper at the same moment.
+  co_await expect_line(reader, prefix + blocking + "\n");
+  const std::string sleeper_name = sleeper.name();
+  co_return stuck_room{std::move(sleeper), std::move(reader), std::move(sender), sleeper_name, prefix};
+}
+
+// Lines for the sender whose relayed copies ("[SENDER] text\n") add up to
+// exactly `total` bytes.
+std::vector<std::string> lines_relayed_as(std::size_t total, std::size_t prefix_size) {
+  const std::size_t framing = prefix_size + 1;  // the prefix and the LF
+  std::vector<std::string> lines;
+  std::size_t left = total;
+  while (left >= 2 * (framing + 100)) {
+    lines.push_back(std::string(100, 'x') + "\n");
+    left -= framing + 100;
+  }
+  const std::size_t half = left / 2;  // the rest in two lines, both long enough for their framing
+  lines.push_back(std::string(half - framing, 'y') + "\n");
+  lines.push_back(std::string(left - half - framing, 'z') + "\n");
+  return lines;
+}
+
+// Sends those lines and checks that the reader gets them all.
+asio::awaitable<void> relay_exactly(stuck_room& room, std::size_t total) {
+  const auto lines = lines_relayed_as(total, room.sender_prefix.size());
+  std::string all;
+  for (const auto& line : lines) all += line;
+  co_await send(room.sender, all);
+  for (const auto& line : lines) co_await expect_line(room.reader, room.sender_prefix + line);
+}
+
+}  // namespace
+
+TEST_CASE("room: a queue of exactly room_queue bytes is no stall; its client stays and nobody is held back") {
+  test_server server(stuck_room_options());
+  server.run([](test_server& server) -> asio::awaitable<void> {
+    auto room = co_await open_stuck_room(server.port);
+    co_await relay_exactly(room, 4096);  // the reader gets them all: the sender is not held back
+    co_await sleep_for(600ms);           // three stall timeouts
+    CHECK_FALSE(contains(server.errors(), "dropped"));
+    co_await send(room.sender, "later\n");
+    co_await expect_line(room.reader, room.sender_prefix + "later\n");  // and no "left" notice before it
+  }(server));
+}
+
+TEST_CASE("room: a queue one byte over room_queue for stall_timeout drops that client only") {
+  test_server server(stuck_room_options());
+  server.run([](test_server& server) -> asio::awaitable<void> {
+    auto room = co_await open_stuck_room(server.port);
+    co_await relay_exactly(room, 4097);
+    co_await eventually([&] {
+      return contains(server.errors(),
+                      "dropped " + room.sleeper_name + ": it does not read (over 4096 bytes waiting)");
+    });
+    co_await expect_line(room.reader, "* " + room.sleeper_name + " left\n");
+    co_await send(room.sender, "later\n");
+    co_await expect_line(room.reader, room.sender_prefix + "later\n");
+  }(server));
 }

@@ -19,6 +19,7 @@
 
 #include "coronet/console.hpp"
 #include "coronet/net.hpp"
+#include "time_scale.hpp"
 #include "udp_client.hpp"
 #include "udp_server.hpp"
 
@@ -40,7 +41,7 @@ void run(asio::io_context& io, asio::awaitable<void> body) {
     done = true;
     if (e) std::rethrow_exception(e);
   });
-  io.run_for(20s);
+  io.run_for(coronet::testing::hang_deadline(20s));
   REQUIRE(done);
 }
 
