@@ -42,7 +42,7 @@
 #include <exception>
 #include <memory>
 #include <ostream>
-#include <unordered_set>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -74,6 +74,9 @@ struct outgoing_lines {
   std::size_t bytes = 0;
   bool close_when_sent = false;  // the operator typed 'q'
   asio::steady_timer wake;       // the writer waits on it; cancel() wakes it
+  // Since when the queue has been over the limit (zero: it is not). Written
+  // on the client's executor, read by the watchdog and by senders: atomic.
+  std::atomic<steady_clock::rep> full_since{0};
 };
 
 // One connection, as the rest of the server reaches it: the list of clients,
@@ -91,11 +94,14 @@ struct client {
   // When a complete line last arrived, plus the idle timeout. Written by the
   // session, read by the watchdog on another executor, hence atomic.
   std::atomic<steady_clock::rep> deadline{0};
-  // Since when its queue has been over the limit (zero: it is not). Written
-  // on the client's executor, read by the watchdog and by senders: atomic.
-  std::atomic<steady_clock::rep> full_since{0};
   const std::unique_ptr<outgoing_lines> outgoing;  // chat and room
+  std::size_t place = 0;                           // its index in server::clients (the server's executor)
 };
+
+// Whether a client's queue is over the limit, and since when (zero: it is not).
+steady_clock::rep full_since(const client& c) {
+  return c.outgoing ? c.outgoing->full_since.load() : 0;
+}
 
 // What the connections share. Touched only on `executor`.
 struct server {
@@ -105,7 +111,10 @@ struct server {
   const server_options options;
   coronet::console& console;
   const asio::any_io_executor executor;
-  std::unordered_set<std::shared_ptr<client>> clients;
+  // Every connected client, in no particular order. Each knows its place, so
+  // one leaves by swapping with the last: no search, and no allocation per
+  // client beyond the vector's slot.
+  std::vector<std::shared_ptr<client>> clients;
   std::atomic<std::size_t> full_queues{0};  // clients whose queue is over the limit
   bool shutting_down = false;
   asio::steady_timer all_gone;  // cancelled when the last client has left after shutdown began
@@ -195,8 +204,8 @@ asio::awaitable<error_code> write_all(tcp::socket& socket, std::string_view byte
 // allocation, CRLF and NUL bytes exactly as they came.
 struct echo_batch {
   std::string_view lines;  // every complete line of the read, endings included
-  bool quit = false;       // the batch ends with a 'q' line
-  bool too_long = false;   // then a line over max_line began
+  bool last = false;       // the session ends after sending them ('q', or the peer half-closed)
+  bool too_long = false;   // a line over max_line began after them
 };
 
 echo_batch take_lines(line_splitter& splitter) {
@@ -206,7 +215,7 @@ echo_batch take_lines(line_splitter& splitter) {
     const char* first = batch.lines.empty() ? r.value.raw.data() : batch.lines.data();
     batch.lines = {first, static_cast<std::size_t>(r.value.raw.data() + r.value.raw.size() - first)};
     if (is_quit(r.value.text)) {  // 'q' comes back, then the session ends
-      batch.quit = true;
+      batch.last = true;
       return batch;
     }
   }
@@ -214,30 +223,36 @@ echo_batch take_lines(line_splitter& splitter) {
   return batch;
 }
 
-// One connection's whole life. The work between its two suspension points
-// is in plain functions: an idle connection waits in this frame alone, so
-// what it holds is what every idle connection costs.
+// One connection's whole life. It suspends in two places only, the wait and
+// the write, and the work between them is in plain functions: an idle
+// connection waits in this frame alone, so what it holds is what every idle
+// connection costs.
 asio::awaitable<void> echo_lines(client& c, const server_options& options) {
   line_splitter splitter(options.max_line);
   bool drained = false;
+  error_code ec;
   while (true) {
     if (drained) {
       if (splitter.pending().empty()) splitter.release_if_empty();
-      auto [ec] = co_await c.socket.async_wait(tcp::socket::wait_read, deferred_tuple);
+      std::tie(ec) = co_await c.socket.async_wait(tcp::socket::wait_read, deferred_tuple);
       if (ec) co_return;
     }
-    if (const error_code ec = read_arrived(c.socket, splitter, drained)) {
-      if (ec == asio::error::would_block) continue;
-      // The peer half-closed: its last, unterminated line comes back too.
-      if (ec == asio::error::eof && !splitter.pending().empty()) co_await write_all(c.socket, splitter.pending());
+    echo_batch batch;
+    ec = read_arrived(c.socket, splitter, drained);
+    if (ec == asio::error::would_block) continue;
+    if (ec == asio::error::eof) {
+      batch = {splitter.pending(), true};  // half-closed: its unterminated line comes back too
+    } else if (ec) {
       co_return;
+    } else {
+      batch = take_lines(splitter);
     }
-    const echo_batch batch = take_lines(splitter);
     if (!batch.lines.empty()) {
       push_deadline(c, options.idle_timeout);
-      const error_code write_error = co_await write_all(c.socket, batch.lines);
-      if (write_error || batch.quit) co_return;
+      ec = co_await write_all(c.socket, batch.lines);
+      if (ec) co_return;
     }
+    if (batch.last) co_return;
     if (batch.too_long) {
       stop(c, too_long_message(options.max_line));
       co_return;
@@ -251,9 +266,9 @@ asio::awaitable<void> echo_lines(client& c, const server_options& options) {
 
 // Marks a client's queue as over the limit or not; runs on the client's executor.
 void set_queue_full(server& s, client& c, bool full) {
-  const bool was_full = c.full_since.load() != 0;
+  const bool was_full = full_since(c) != 0;
   if (full == was_full) return;
-  c.full_since.store(full ? steady_clock::now().time_since_epoch().count() : 0);
+  c.outgoing->full_since.store(full ? steady_clock::now().time_since_epoch().count() : 0);
   if (full) {
     ++s.full_queues;
   } else {
@@ -273,7 +288,7 @@ void enqueue(server& s, client& c, shared_line line) {
 
 // True while the queue of a client other than `sender` is over the limit.
 bool others_full(const server& s, const client* sender) {
-  const std::size_t own = sender != nullptr && sender->full_since.load() != 0 ? 1 : 0;
+  const std::size_t own = sender != nullptr && full_since(*sender) != 0 ? 1 : 0;
   return s.full_queues.load() > own;
 }
 
@@ -384,7 +399,10 @@ asio::awaitable<void> read_and_write_lines(std::shared_ptr<client> c, server& s)
 }
 
 void forget(server& s, const std::shared_ptr<client>& c) {
-  s.clients.erase(c);
+  auto& last = s.clients.back();
+  last->place = c->place;
+  std::swap(s.clients[c->place], last);
+  s.clients.pop_back();
   if (s.options.verbose || s.options.mode == server_mode::chat)
     write_line(s.console.err, c->name + " disconnected");
   if (s.options.mode == server_mode::room && !s.shutting_down)
@@ -411,7 +429,8 @@ void admit(server& s, tcp::socket socket) {
   push_deadline(*c, s.options.idle_timeout);
   if (s.options.mode == server_mode::room)
     send_to_clients(s, std::make_shared<const std::string>("* " + c->name + " joined\n"));
-  s.clients.insert(c);
+  c->place = s.clients.size();
+  s.clients.push_back(c);
   if (s.options.verbose || s.options.mode == server_mode::chat)
     write_line(s.console.err, c->name + " connected");
   // One coroutine per connection (echo needs no writer beside it, so no ||
@@ -460,7 +479,7 @@ asio::awaitable<void> accept_clients(tcp::acceptor& acceptor, server& s) {
 
 // Drops a client whose queue is still over the limit; runs on its executor.
 void drop_if_still_full(server& s, client& c) {
-  if (c.stopped || c.full_since.load() == 0) return;
+  if (c.stopped || full_since(c) == 0) return;
   stop(c);
   tell_operator(s, s.console.err,
                 "dropped " + c.name + ": it does not read (over " + std::to_string(s.options.room_queue) +
@@ -491,8 +510,8 @@ asio::awaitable<void> watch_clients(server& s) {
           wake = std::min(wake, deadline);
         }
       }
-      if (const auto full_since = c->full_since.load(); full_since != 0) {
-        const auto stall_deadline = time_point(full_since) + stall_timeout;
+      if (const auto since = full_since(*c); since != 0) {
+        const auto stall_deadline = time_point(since) + stall_timeout;
         if (stall_deadline <= now) {
           asio::dispatch(c->socket.get_executor(), [&s, c] { drop_if_still_full(s, *c); });
         } else {
