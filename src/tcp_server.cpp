@@ -30,6 +30,7 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -459,9 +460,18 @@ void admit(server& s, tcp::socket socket) {
 asio::awaitable<void> accept_clients(tcp::acceptor& acceptor, server& s) {
   asio::steady_timer pause(s.executor);
   while (true) {
-    // With several threads each connection runs on a strand of its own.
+    // With several threads each connection runs on a strand of its own: a
+    // strand of the io_context's own executor where it is one, rather than
+    // of the type-erased any_io_executor, so that a hand-off through the
+    // strand does not go through a second layer of type erasure.
     asio::any_io_executor executor = acceptor.get_executor();
-    if (s.options.threads > 1) executor = asio::make_strand(acceptor.get_executor());
+    if (s.options.threads > 1) {
+      if (const auto* io = executor.target<asio::io_context::executor_type>()) {
+        executor = asio::make_strand(*io);
+      } else {
+        executor = asio::make_strand(executor);
+      }
+    }
     auto [ec, socket] = co_await acceptor.async_accept(executor, use_tuple);
     if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
       co_return;
