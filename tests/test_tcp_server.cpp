@@ -643,6 +643,18 @@ TEST_CASE("room drops a client that stops reading while the others get every lin
 
 // Before the sender was held back, the reader fell more than room_queue
 // behind during the burst and was dropped along with the sleeper.
+// More than the server's send buffer for a client that does not read can
+// grow to. That is at most the third figure of Linux's tcp_wmem (4 MiB by
+// default); twice it, or 8 MiB where it cannot be read.
+std::size_t larger_than_socket_buffers() {
+  std::ifstream tcp_wmem("/proc/sys/net/ipv4/tcp_wmem");
+  std::size_t least = 0;
+  std::size_t initial = 0;
+  std::size_t most = 0;
+  if (tcp_wmem >> least >> initial >> most) return 2 * most;
+  return std::size_t{8} << 20;
+}
+
 TEST_CASE("room holds a fast sender back: a reader gets a whole burst, a sleeper is dropped") {
   const unsigned threads = GENERATE(1u, 2u);
   server_options options = mode(server_mode::room);
@@ -659,7 +671,10 @@ TEST_CASE("room holds a fast sender back: a reader gets a whole burst, a sleeper
     const std::string sleeper_name = sleeper.name();
     const std::string line(1000, 'z');
     const std::string expected = "[" + sender.name() + "] " + line + "\n";
-    const int count = 4000;  // 4 MB in one write, 64 times the queue limit
+    // In one write: more than the kernel can buffer for the sleeper, so that
+    // its queue must fill (4 MB did not always: Linux grows a send buffer up
+    // to 4 MiB), and over a hundred times the queue limit.
+    const int count = static_cast<int>(larger_than_socket_buffers() / (line.size() + 1)) + 1;
     std::string burst;
     for (int i = 0; i < count; ++i) burst += line + "\n";
     co_await (send(sender, burst) && read_lines_from(reader, count, expected));
@@ -715,18 +730,6 @@ struct stuck_room {
   peer sleeper, reader, sender;
   std::string sleeper_name, sender_prefix;  // "[SENDER] "
 };
-
-// The blocking line: more than the server's send buffer for the sleeper can
-// grow to. That is at most the third figure of Linux's tcp_wmem (4 MiB by
-// default); twice it, or 8 MiB where it cannot be read.
-std::size_t larger_than_socket_buffers() {
-  std::ifstream tcp_wmem("/proc/sys/net/ipv4/tcp_wmem");
-  std::size_t least = 0;
-  std::size_t initial = 0;
-  std::size_t most = 0;
-  if (tcp_wmem >> least >> initial >> most) return 2 * most;
-  return std::size_t{8} << 20;
-}
 
 server_options stuck_room_options() {
   server_options options = mode(server_mode::room);
