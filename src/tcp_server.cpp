@@ -65,6 +65,13 @@ constexpr auto deferred_tuple = asio::as_tuple(asio::deferred);
 
 using shared_line = std::shared_ptr<const std::string>;  // one line, sent to many clients
 
+// The server's long-running coroutines (accepting, watching, relaying, and a
+// sender held back) end when they are cancelled, at shutdown. A cancellation
+// that arrives while one of them is between two waits (its timer had fired,
+// say) cancels no operation; Asio then throws it from the next co_await. So
+// each of their loops asks first whether it was cancelled:
+//   if ((co_await asio::this_coro::cancellation_state).cancelled() != ...) co_return;
+
 // Chat and room: the lines waiting for a client's writer, and how it is
 // woken. Echo answers from its own loop and has none, so an idle echo
 // connection stays small.
@@ -300,6 +307,8 @@ bool others_full(const server& s, const client* sender) {
 asio::awaitable<bool> wait_while_queues_full(const server& s, const client* sender) {
   asio::steady_timer pause(co_await asio::this_coro::executor);
   while (others_full(s, sender)) {
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+      co_return false;
     pause.expires_after(std::chrono::milliseconds(5));
     auto [ec] = co_await pause.async_wait(use_tuple);
     if (ec) co_return false;
@@ -460,6 +469,8 @@ void admit(server& s, tcp::socket socket) {
 asio::awaitable<void> accept_clients(tcp::acceptor& acceptor, server& s) {
   asio::steady_timer pause(s.executor);
   while (true) {
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+      co_return;
     // With several threads each connection runs on a strand of its own: a
     // strand of the io_context's own executor where it is one, rather than
     // of the type-erased any_io_executor, so that a hand-off through the
@@ -509,6 +520,8 @@ asio::awaitable<void> watch_clients(server& s) {
   };
   asio::steady_timer timer(s.executor);
   while (true) {
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+      co_return;
     const auto now = steady_clock::now();
     auto wake = now + stall_timeout / 4;
     for (const auto& c : s.clients) {
@@ -542,9 +555,12 @@ asio::awaitable<void> watch_clients(server& s) {
 asio::awaitable<void> relay_operator_lines(server& s) {
   if (s.options.mode != server_mode::chat) co_return;
   while (true) {
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+      co_return;
     if (others_full(s, nullptr)) {
       const bool go_on = co_await wait_while_queues_full(s, nullptr);
       if (!go_on) co_return;
+      continue;  // asks again whether it was cancelled meanwhile
     }
     auto [ec, text] = co_await s.console.input.receive();
     if (ec == errc::line_too_long) {
