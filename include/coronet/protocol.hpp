@@ -70,7 +70,7 @@ class line_splitter {
   explicit line_splitter(std::size_t max_line = default_max_line, std::size_t read_size = 16 * 1024);
 
   // Free space to read into: at least one byte; read_size while lines are
-  // short, more while a long line is unfinished.
+  // short, more once a line has outgrown one read (up to the bound above).
   std::span<char> prepare();
   // n bytes were written at the start of the span prepare() returned.
   void commit(std::size_t n) noexcept;

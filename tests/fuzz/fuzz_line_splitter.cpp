@@ -84,7 +84,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   outcome got;
   while (provider.remaining_bytes() > 0) {
     const auto space = splitter.prepare();
-    if (space.empty() || space.size() > read_size) fail("prepare() size outside 1..read_size");
+    // At least one byte; the buffer (what is held plus the space) never
+    // past the longest legal line with its CRLF plus one read.
+    if (space.empty()) fail("prepare() gave no space");
+    if (splitter.pending().size() + space.size() > max_line + 2 + read_size)
+      fail("buffer grew past its bound");
     const auto wanted = provider.ConsumeIntegralInRange<std::size_t>(0, space.size());
     const auto bytes = provider.ConsumeBytes<char>(wanted);
     std::copy(bytes.begin(), bytes.end(), space.begin());
