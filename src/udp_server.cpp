@@ -23,7 +23,8 @@
 #include "coronet/net.hpp"
 
 #ifdef _WIN32
-#include <mswsock.h>  // SIO_UDP_CONNRESET
+#include <mstcpip.h>  // SIO_UDP_CONNRESET (Windows SDK)
+#include <mswsock.h>  // SIO_UDP_CONNRESET (MinGW-w64)
 #endif
 
 namespace coronet {

@@ -429,6 +429,54 @@ TEST_CASE("udp_client skips a late echo of an earlier line instead of taking it 
   CHECK(result.err.find("ignored a late or unexpected reply: first\n") != std::string::npos);
 }
 
+// A test server, and the operator beside it, for one line typed twice: the
+// first echo comes only after the client has given that line up, and the
+// operator types the line again once that late echo waits at the client.
+// The second echo is held back 60 ms: a client that took the late echo for
+// it would show a round trip of about nothing.
+asio::awaitable<void> echo_late_then_type_again(udp::socket socket, coronet::console_input& input) {
+  std::vector<char> buffer(65536);
+  udp::endpoint sender;
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  auto [ec, size] = co_await socket.async_receive_from(asio::buffer(buffer), sender, as_value);
+  if (ec) co_return;
+  const std::string line(buffer.data(), size);
+  pause.expires_after(200ms);  // the client gives up after 100 ms
+  co_await pause.async_wait(as_value);
+  co_await socket.async_send_to(asio::buffer(line), sender, as_value);
+  pause.expires_after(50ms);  // the late echo is now queued at the client
+  co_await pause.async_wait(as_value);
+  input.push(line);
+  input.push_end();
+  auto [again_error, again_size] = co_await socket.async_receive_from(asio::buffer(buffer), sender, as_value);
+  if (again_error) co_return;
+  pause.expires_after(60ms);
+  co_await pause.async_wait(as_value);
+  co_await socket.async_send_to(asio::buffer(buffer.data(), again_size), sender, as_value);
+  co_await stay_silent();
+}
+
+TEST_CASE("udp_client drops a late echo that waits for it, even of the same line typed again") {
+  asio::io_context io;
+  auto server = bind_loopback(io);
+  auto options = client_of(server);
+  options.retries = 0;
+  options.verbose = true;
+  coronet::console_input input(io.get_executor());
+  input.push("same");
+  std::ostringstream out, err;
+  const coronet::console console{input, out, err, true};
+  int exit_code = -1;
+  run(io, client_beside(options, console, echo_late_then_type_again(std::move(server), input), exit_code));
+  CHECK(exit_code == 1);  // the first try went unanswered
+  CHECK(err.str().find("dropped a late reply: same\n") != std::string::npos);
+  const auto lines = lines_of(out.str());
+  REQUIRE(lines.size() == 1);
+  REQUIRE(lines[0].starts_with("RECEIVED: same (rtt "));
+  const double rtt_ms = std::stod(lines[0].substr(std::string_view("RECEIVED: same (rtt ").size()));
+  CHECK(rtt_ms >= 50.0);
+}
+
 TEST_CASE("udp_client ends at 'q' or 'Q' without sending it") {
   const std::string quit = GENERATE(std::string("q"), std::string("Q"));
   asio::io_context io;
