@@ -51,7 +51,7 @@ void rethrow(const std::exception_ptr& e) {
 // (cancelling serve()) and checks that serve() returned.
 struct test_server {
   explicit test_server(server_options options, unsigned threads = 1)
-      : io(static_cast<int>(threads)), server_executor(io.get_executor()), threads(threads) {
+      : io(static_cast<int>(threads)), server_executor(io.get_executor()), threads(threads), mode(options.mode) {
     options.port = 0;
     options.threads = threads;
     if (threads > 1) server_executor = asio::make_strand(io);
@@ -70,6 +70,7 @@ struct test_server {
   }
 
   void run(asio::awaitable<void> test, bool stop_after = true) {
+    INFO("mode: " << coronet::to_string(mode));
     bool done = false;
     asio::co_spawn(asio::make_strand(io), std::move(test), [&, stop_after](const std::exception_ptr& e) {
       done = true;
@@ -92,6 +93,7 @@ struct test_server {
   asio::io_context io;
   asio::any_io_executor server_executor;
   unsigned threads;
+  server_mode mode;
   std::ostringstream out, err;
   coronet::console_input input{server_executor};
   coronet::console console{input, out, err, false};
@@ -456,6 +458,124 @@ TEST_CASE("shutdown tells every client 'server shutting down' then closes them a
         tcp::socket late(co_await asio::this_coro::executor);
         auto [ec] = co_await late.async_connect({asio::ip::address_v4::loopback(), server.port}, use_tuple);
         CHECK(ec);
+      }(server),
+      false);
+}
+
+// ---------------------------------------------------------------------------
+// The limits and the shutdown, in every mode
+// ---------------------------------------------------------------------------
+
+server_mode any_mode() {
+  return GENERATE(server_mode::chat, server_mode::echo, server_mode::room);
+}
+
+// The next line that is not a notice ("* ... joined", "* ... left").
+asio::awaitable<std::string> read_line_skipping_notices(peer& p) {
+  std::string line = co_await read_line(p);
+  while (line.starts_with("* ")) line = co_await read_line(p);
+  co_return line;
+}
+
+// `p` is still served, as its mode serves it: its line comes back (echo),
+// reaches the operator's stdout (chat) or reaches `other` (room).
+asio::awaitable<void> expect_served(test_server& server, peer& p, peer& other, std::string text) {
+  co_await send(p, text + "\n");
+  const std::string shown = "[" + p.name() + "] " + text + "\n";
+  switch (server.mode) {
+    case server_mode::echo:
+      co_await expect_line(p, text + "\n");
+      break;
+    case server_mode::chat:
+      co_await eventually([&] { return contains(server.output(), shown); });
+      break;
+    case server_mode::room: {
+      const std::string got = co_await read_line_skipping_notices(other);
+      CHECK(got == shown);
+      break;
+    }
+  }
+}
+
+// What `p` receives until the server closes it, ending with `last`.
+asio::awaitable<void> expect_end_with(peer& p, std::string last) {
+  const std::string got = co_await read_to_end(p);
+  INFO("received: " << got);
+  CHECK(got.ends_with(last));
+}
+
+TEST_CASE("every mode: a line of max-line is served; one byte more gets the error and closes only it") {
+  server_options options = mode(any_mode());
+  options.max_line = 100;
+  test_server server(options);
+  server.run([](test_server& server) -> asio::awaitable<void> {
+    auto a = co_await connect_to(server.port);
+    auto b = co_await connect_to(server.port);
+    co_await expect_served(server, a, b, std::string(100, 'a'));
+    co_await send(a, std::string(101, 'b') + "\n");
+    co_await expect_end_with(a, "error: line longer than 100 bytes\n");
+    auto c = co_await connect_to(server.port);
+    co_await expect_served(server, b, c, "still here");
+  }(server));
+}
+
+TEST_CASE("every mode: an overlong line is refused before its end arrives") {
+  server_options options = mode(any_mode());
+  options.max_line = 1000;
+  test_server server(options);
+  server.run([](test_server& server) -> asio::awaitable<void> {
+    auto client = co_await connect_to(server.port);
+    co_await send(client, std::string(5000, 'x'));  // no LF, ever
+    co_await expect_end_with(client, "error: line longer than 1000 bytes\n");
+  }(server));
+}
+
+TEST_CASE("every mode: a silent connection gets 'error: idle timeout'; active ones go on") {
+  server_options options = mode(any_mode());
+  options.idle_timeout = 300ms;
+  test_server server(options);
+  server.run([](test_server& server) -> asio::awaitable<void> {
+    auto idle = co_await connect_to(server.port);
+    auto a = co_await connect_to(server.port);
+    auto b = co_await connect_to(server.port);
+    for (int i = 0; i < 6; ++i) {  // 600 ms: two idle timeouts
+      co_await expect_served(server, a, b, "tick " + std::to_string(i));
+      co_await expect_served(server, b, a, "tock " + std::to_string(i));
+      co_await sleep_for(100ms);
+    }
+    co_await expect_end_with(idle, "error: idle timeout\n");
+    co_await expect_served(server, a, b, "still served");
+  }(server));
+}
+
+TEST_CASE("every mode: past max-connections a client gets 'error: server full'; the others go on") {
+  server_options options = mode(any_mode());
+  options.max_connections = 2;
+  test_server server(options);
+  server.run([](test_server& server) -> asio::awaitable<void> {
+    auto a = co_await connect_to(server.port);
+    auto b = co_await connect_to(server.port);
+    co_await expect_served(server, b, a, "admitted");  // both are in by now
+    auto c = co_await connect_to(server.port);
+    co_await expect_end(c, "error: server full\n");
+    co_await expect_served(server, a, b, "unaffected");
+  }(server));
+}
+
+TEST_CASE("every mode: shutdown tells every client 'server shutting down' within a second") {
+  test_server server(mode(any_mode()));
+  server.run(
+      [](test_server& server) -> asio::awaitable<void> {
+        auto a = co_await connect_to(server.port);
+        auto b = co_await connect_to(server.port);
+        co_await expect_served(server, a, b, "ready");
+        co_await send(b, "half a li");  // an unfinished line does not hold shutdown up
+        co_await sleep_for(50ms);
+        const auto start = std::chrono::steady_clock::now();
+        server.stop_server();
+        co_await expect_end_with(a, "server shutting down\n");
+        co_await expect_end_with(b, "server shutting down\n");
+        CHECK(std::chrono::steady_clock::now() - start < 1s);
       }(server),
       false);
 }
