@@ -4,9 +4,12 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <deque>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #ifdef _WIN32
 #include <fcntl.h>
@@ -127,6 +130,129 @@ void console_input::read_stdin() {
   // Detached: a read of stdin cannot be cancelled portably, and the process
   // must be able to exit while the thread waits for a line nobody will type.
   std::thread([state = state_] { read_stdin_lines(state); }).detach();
+}
+
+namespace {
+
+// Blocking write of all of `bytes`; false when the console has gone (EPIPE, say).
+bool write_all_to(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+#ifdef _WIN32
+    const int n = _write(fd, bytes.data(), static_cast<unsigned>(std::min<std::size_t>(bytes.size(), 1 << 20)));
+#else
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+#endif
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+// What the program and the writer thread share. The thread holds it too, so
+// it may outlive the stream while it is blocked in a write at exit.
+struct console_output_queue {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<std::string> chunks;  // flushed, not yet written
+  std::size_t bytes = 0;           // in chunks
+  bool writing = false;            // the thread holds a chunk it took out
+  bool gone = false;               // the console is closed: nothing more is written
+  std::size_t missed_lines = 0;    // dropped since the console last had room
+};
+
+class console_output::buffer : public std::streambuf {
+ public:
+  buffer(int fd, std::size_t limit, std::chrono::milliseconds drain_time)
+      : queue_(std::make_shared<console_output_queue>()), limit_(limit), drain_time_(drain_time) {
+    // Detached: a write to a console that never reads again cannot be
+    // cancelled, and must not hold the process up.
+    std::thread([queue = queue_, fd] { write_until_gone(*queue, fd); }).detach();
+  }
+
+  ~buffer() override {
+    sync();
+    // Gives what is queued a short while to reach the console, no more.
+    std::unique_lock lock(queue_->mutex);
+    queue_->changed.wait_for(lock, drain_time_,
+                             [&] { return queue_->gone || (queue_->chunks.empty() && !queue_->writing); });
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) pending_.push_back(traits_type::to_char_type(c));
+    return traits_type::not_eof(c);
+  }
+
+  std::streamsize xsputn(const char* data, std::streamsize size) override {
+    pending_.append(data, static_cast<std::size_t>(size));
+    return size;
+  }
+
+  // A flush: the chunk goes to the writer thread, or is counted as missed.
+  int sync() override {
+    if (pending_.empty()) return 0;
+    std::string chunk = std::exchange(pending_, {});
+    {
+      std::scoped_lock lock(queue_->mutex);
+      if (queue_->gone) return 0;
+      if (queue_->bytes + chunk.size() > limit_) {
+        queue_->missed_lines += std::max<std::size_t>(1, std::count(chunk.begin(), chunk.end(), '\n'));
+        return 0;
+      }
+      if (queue_->missed_lines != 0) {
+        std::string notice = "(" + std::to_string(queue_->missed_lines) +
+                             " lines not shown: the console was not reading)\n";
+        queue_->missed_lines = 0;
+        queue_->bytes += notice.size();
+        queue_->chunks.push_back(std::move(notice));
+      }
+      queue_->bytes += chunk.size();
+      queue_->chunks.push_back(std::move(chunk));
+    }
+    queue_->changed.notify_all();
+    return 0;
+  }
+
+ private:
+  // The writer thread: takes each chunk in turn and writes it, blocking as
+  // long as the console makes it; ends when the console is gone.
+  static void write_until_gone(console_output_queue& queue, int fd) {
+    std::unique_lock lock(queue.mutex);
+    while (true) {
+      queue.changed.wait(lock, [&] { return !queue.chunks.empty(); });
+      std::string chunk = std::move(queue.chunks.front());
+      queue.chunks.pop_front();
+      queue.writing = true;
+      lock.unlock();
+      const bool written = write_all_to(fd, chunk);
+      lock.lock();
+      queue.bytes -= chunk.size();
+      queue.writing = false;
+      if (!written) {
+        queue.gone = true;
+        queue.chunks.clear();
+      }
+      queue.changed.notify_all();
+      if (!written) return;
+    }
+  }
+
+  std::shared_ptr<console_output_queue> queue_;
+  std::string pending_;  // written since the last flush
+  const std::size_t limit_;
+  const std::chrono::milliseconds drain_time_;
+};
+
+console_output::console_output(int fd, std::size_t limit, std::chrono::milliseconds drain_time)
+    : std::ostream(nullptr), buffer_(std::make_unique<buffer>(fd, limit, drain_time)) {
+  rdbuf(buffer_.get());
+}
+
+console_output::~console_output() {
+  rdbuf(nullptr);
 }
 
 bool stdout_is_terminal() noexcept {

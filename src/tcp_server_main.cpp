@@ -71,6 +71,12 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
 #endif
 
+  // The console is written by threads of its own: a terminal paused with
+  // Ctrl-S, or a pipe nobody reads, must not stop the server (declared first,
+  // so that they are the last to go and get the final lines out).
+  coronet::console_output out(1);
+  coronet::console_output err(2);
+
   // One thread: io_context(1) lets Asio skip locking. More: the server's
   // shared state runs on a strand (and each connection on its own).
   asio::io_context io(static_cast<int>(options.threads));
@@ -89,12 +95,12 @@ int main(int argc, char** argv) {
   signals.async_wait([&](coronet::error_code ec, int) {
     if (!ec) shutdown.emit(asio::cancellation_type::terminal);
   });
-  auto acceptor = coronet::open_listener(io.get_executor(), options, std::cerr);
+  auto acceptor = coronet::open_listener(io.get_executor(), options, err);
   if (!acceptor) return 1;
 
   coronet::console_input input(server_executor, options.max_line);
   if (options.mode == coronet::server_mode::chat) input.read_stdin();
-  coronet::console console{input, std::cout, std::cerr, coronet::stdout_is_terminal()};
+  coronet::console console{input, out, err, coronet::stdout_is_terminal()};
 
   int exit_code = 0;
   asio::co_spawn(server_executor, coronet::serve(std::move(*acceptor), options, console),
@@ -105,7 +111,7 @@ int main(int argc, char** argv) {
                    try {
                      std::rethrow_exception(e);
                    } catch (const std::exception& x) {
-                     std::cerr << "error: " << x.what() << '\n';
+                     err << "error: " << x.what() << '\n';
                    }
                  }));
 
@@ -113,6 +119,6 @@ int main(int argc, char** argv) {
   for (unsigned i = 1; i < options.threads; ++i) helpers.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& helper : helpers) helper.join();
-  if (exit_code == 0) std::cerr << "server stopped\n";
+  if (exit_code == 0) err << "server stopped\n";
   return exit_code;
 }

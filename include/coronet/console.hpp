@@ -12,6 +12,7 @@
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
@@ -70,6 +71,27 @@ struct console {
   std::ostream& out;
   std::ostream& err;
   bool interactive = false;
+};
+
+// An output stream for a console that may stop reading: a terminal paused
+// with Ctrl-S, a pipe nobody drains. Each flush hands what was written to a
+// background thread, which does the blocking write to `fd` (1 or 2), so the
+// program's io_context never waits for the console. At most `limit` bytes
+// wait; past that, whole flushes are dropped and counted, and once there is
+// room again the console is told how many lines it missed. Like the stdin
+// thread, the writer never keeps the process alive: the destructor waits at
+// most `drain_time` for what is queued.
+class console_output : public std::ostream {
+ public:
+  explicit console_output(int fd, std::size_t limit = std::size_t{1} << 20,
+                          std::chrono::milliseconds drain_time = std::chrono::milliseconds(250));
+  ~console_output() override;
+  console_output(const console_output&) = delete;
+  console_output& operator=(const console_output&) = delete;
+
+ private:
+  class buffer;
+  std::unique_ptr<buffer> buffer_;
 };
 
 bool stdout_is_terminal() noexcept;
