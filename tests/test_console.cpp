@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch_test_macros.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -169,4 +170,63 @@ TEST_CASE("try_receive takes what is already waiting and never suspends") {
   REQUIRE(second.has_value());
   CHECK(std::get<0>(*second) == asio::error::eof);
   CHECK_FALSE(input.try_receive().has_value());
+}
+
+// A console that does not read: 10,000 lines go into a pipe nobody drains
+// yet, which holds 64 KiB, through a queue of 4096 bytes. Writing never waits
+// for the console (were it to, this test would hang). Then a reader starts,
+// and every line is accounted for: received, or counted in a notice.
+TEST_CASE("console_output never waits for a console that does not read, and says what it dropped") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::string received_text;
+  std::thread reader;
+  int attempts_at_last = 0;
+  {
+    coronet::console_output out(fds[1], 4096, std::chrono::seconds(5));
+    const std::string line(99, 'x');
+    for (int i = 0; i < 10'000; ++i) coronet::write_line(out, line);
+    std::atomic<bool> saw_last = false;
+    reader = std::thread([&, fd = fds[0]] {
+      char buffer[65536];
+      for (long n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) {
+        received_text.append(buffer, static_cast<std::size_t>(n));
+        if (received_text.ends_with("last\n")) saw_last = true;
+      }
+    });
+    // Once the reader has made room, the next line goes through, after a
+    // notice of what was missed.
+    while (!saw_last && attempts_at_last < 1000) {
+      coronet::write_line(out, "last");
+      ++attempts_at_last;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }  // waits until the console has taken what is queued
+  ::close(fds[1]);
+  reader.join();
+  ::close(fds[0]);
+
+  std::size_t x_lines = 0, last_lines = 0, missed = 0, notices = 0;
+  std::size_t start = 0;
+  while (start < received_text.size()) {
+    const std::size_t end = received_text.find('\n', start);
+    REQUIRE(end != std::string::npos);
+    const std::string got = received_text.substr(start, end - start);
+    start = end + 1;
+    if (got == std::string(99, 'x')) {
+      ++x_lines;
+    } else if (got == "last") {
+      ++last_lines;
+    } else {
+      REQUIRE(got.starts_with("("));
+      REQUIRE(got.ends_with(" lines not shown: the console was not reading)"));
+      missed += std::stoul(got.substr(1));
+      ++notices;
+    }
+  }
+  CHECK(x_lines > 0);
+  CHECK(x_lines < 10'000);  // the pipe and the queue cannot hold them all
+  CHECK(notices >= 1);
+  CHECK(last_lines >= 1);
+  CHECK(x_lines + last_lines + missed == 10'000 + static_cast<std::size_t>(attempts_at_last));
 }
