@@ -203,8 +203,11 @@ class console_output::buffer : public std::streambuf {
         return 0;
       }
       if (queue_->missed_lines != 0) {
-        std::string notice = "(" + std::to_string(queue_->missed_lines) +
-                             " lines not shown: the console was not reading)\n";
+        // Appended piece by piece: GCC 12 at -O2 warns (-Wrestrict) about
+        // "(" + std::to_string(n), wrongly.
+        std::string notice = "(";
+        notice += std::to_string(queue_->missed_lines);
+        notice += " lines not shown: the console was not reading)\n";
         queue_->missed_lines = 0;
         queue_->bytes += notice.size();
         queue_->chunks.push_back(std::move(notice));
