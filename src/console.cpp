@@ -138,7 +138,8 @@ namespace {
 bool write_all_to(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
 #ifdef _WIN32
-    const int n = _write(fd, bytes.data(), static_cast<unsigned>(std::min<std::size_t>(bytes.size(), 1 << 20)));
+    const int n =
+        _write(fd, bytes.data(), static_cast<unsigned>(std::min<std::size_t>(bytes.size(), 1 << 20)));
 #else
     const ssize_t n = ::write(fd, bytes.data(), bytes.size());
     if (n < 0 && errno == EINTR) continue;
@@ -148,8 +149,6 @@ bool write_all_to(int fd, std::string_view bytes) {
   }
   return true;
 }
-
-}  // namespace
 
 // What the program and the writer thread share. The thread holds it too, so
 // it may outlive the stream while it is blocked in a write at exit.
@@ -162,6 +161,8 @@ struct console_output_queue {
   bool gone = false;               // the console is closed: nothing more is written
   std::size_t missed_lines = 0;    // dropped since the console last had room
 };
+
+}  // namespace
 
 class console_output::buffer : public std::streambuf {
  public:

@@ -83,17 +83,17 @@ void print_reply(const console& console, std::string_view reply, steady_clock::d
 // reply read for the next line is no older than that line. (An echo that is
 // still on its way cannot be told from the next line's when both lines are
 // the same bytes: an echo server sends back nothing else to tell them by.)
-outcome drop_late_replies(udp::socket& socket, std::vector<char>& buffer, const console& console,
-                          bool verbose) {
+// False when what waited was the news that nobody listens.
+bool drop_late_replies(udp::socket& socket, std::vector<char>& buffer, const console& console, bool verbose) {
   error_code ec;
-  while (socket.available(ec) > 0 && !ec) {
+  while (socket.available(ec) > 0) {
     const std::size_t size = socket.receive(asio::buffer(buffer), 0, ec);
-    if (is_refusal(ec)) return outcome::refused;
+    if (is_refusal(ec)) return false;
     if (ec) break;
     if (verbose)
       console.err << "dropped a late reply: " << terminal_safe(std::string_view(buffer.data(), size)) << '\n';
   }
-  return outcome::answered;
+  return true;
 }
 
 // Sends one line on the connected socket and waits for its echo, sending it
@@ -101,8 +101,7 @@ outcome drop_late_replies(udp::socket& socket, std::vector<char>& buffer, const 
 asio::awaitable<outcome> exchange(udp::socket& socket, std::string_view line,
                                   const udp_client_options& options, const console& console,
                                   std::vector<char>& buffer) {
-  if (drop_late_replies(socket, buffer, console, options.verbose) == outcome::refused)
-    co_return outcome::refused;
+  if (!drop_late_replies(socket, buffer, console, options.verbose)) co_return outcome::refused;
   asio::steady_timer timer(socket.get_executor());
   const int tries = options.retries + 1;
   for (int attempt = 1; attempt <= tries; ++attempt) {
