@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // coronet's wire protocol and console rules: plain functions with no I/O,
 // shared by the four programs and unit-tested (and fuzzed) on their own.
 #pragma once
@@ -67,7 +68,8 @@ class line_splitter {
     line value;  // set when what == status::line
   };
 
-  explicit line_splitter(std::size_t max_line = default_max_line, std::size_t read_size = 16 * 1024);
+  explicit line_splitter(std::size_t max_line = default_max_line,
+                         std::size_t read_size = std::size_t{16} * 1024);
 
   // Free space to read into: at least one byte; read_size while lines are
   // short, more once a line has outgrown one read (up to the bound above).
@@ -81,12 +83,12 @@ class line_splitter {
   // (those already here and those still to come) and go on with the next line.
   void skip_long_line() noexcept;
   // Bytes of an unfinished line held back for the next read.
-  std::string_view pending() const noexcept;
+  [[nodiscard]] std::string_view pending() const noexcept;
   // Hand the buffer back to the allocator when nothing is pending (an idle
   // connection then costs no buffer at all).
   void release_if_empty() noexcept;
 
-  std::size_t max_line() const noexcept { return max_line_; }
+  [[nodiscard]] std::size_t max_line() const noexcept { return max_line_; }
 
  private:
   void grow(std::size_t capacity);
@@ -124,6 +126,10 @@ std::optional<host_port> parse_host_port(std::string_view text, std::uint16_t fa
 std::optional<std::uint16_t> parse_port(std::string_view text);
 // "127.0.0.1:5000", "[::1]:5000": an address with ':' gets brackets.
 std::string format_host_port(std::string_view host, std::uint16_t port);
+// A host as typed, without the brackets of an IPv6 literal: "[::1]" -> "::1";
+// anything else unchanged. Wherever a program takes an address on its
+// command line, "[::1]" and "::1" are the same.
+std::string_view unbracketed(std::string_view host) noexcept;
 
 // ---------------------------------------------------------------------------
 // Terminal-safe text: what a peer sent, shown on a console without letting it

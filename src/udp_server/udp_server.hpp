@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // udp_server: the seed's UDP server as an awaitable coroutine. It prints every
 // datagram as "(ADDR PORT) said: TEXT" and, unless told not to, sends the same
 // bytes back. main() only reads the command line; the tests drive these same
@@ -5,7 +6,6 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/udp.hpp>
 
 #include <cstdint>
@@ -13,11 +13,11 @@
 #include <ostream>
 #include <string>
 
+#include "coronet/awaitable.hpp"
 #include "coronet/protocol.hpp"
 
 namespace coronet {
 
-namespace asio = boost::asio;
 using asio::ip::udp;
 
 struct udp_server_options {
@@ -36,7 +36,10 @@ std::optional<udp::socket> open_udp_server(const asio::any_io_executor& executor
 // Receives datagrams until the caller cancels it (main does that on SIGINT or
 // SIGTERM): one line on `out` for each, then the echo. Nothing a sender does
 // ends it; a failed receive or reply is reported on `err` and the loop goes on.
-asio::awaitable<void> serve_datagrams(udp::socket socket, udp_server_options options, std::ostream& out,
-                                      std::ostream& err);
+// The streams outlive it. (They come as pointers: a coroutine's reference
+// parameter is easily left dangling after its first suspension, so no
+// coroutine here takes one.)
+asio::awaitable<void> serve_datagrams(udp::socket socket, udp_server_options options, std::ostream* out,
+                                      std::ostream* err);
 
 }  // namespace coronet

@@ -1,28 +1,17 @@
+// SPDX-License-Identifier: BSL-1.0
 // tcp_server's command line: options, the io_context and its threads, the
-// signals that shut it down. The work is in tcp_server.cpp.
-#include <CLI/CLI.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
+// signals that shut it down. The work starts in server.cpp.
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <csignal>
-#include <exception>
-#include <iostream>
 #include <string>
-#include <thread>
-#include <vector>
 
-#include "coronet/net.hpp"
-#include "tcp_server.hpp"
+#include "coronet/command_line.hpp"
+#include "coronet/program.hpp"
+#include "tcp_server/fast_io.hpp"
+#include "tcp_server/server.hpp"
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   namespace asio = boost::asio;
   coronet::server_options options;
   double idle_timeout_seconds = static_cast<double>(coronet::default_idle_timeout.count());
@@ -51,26 +40,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 256u))
       ->capture_default_str();
   app.add_flag("--verbose", options.verbose, "Report every connection on stderr");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);  // prints help, the version or the error
-    return code == 0 ? 0 : 2;
-  }
+  if (const auto exit_code = coronet::parse_command_line(app, argc, argv)) return *exit_code;
   options.mode = mode == "echo"   ? coronet::server_mode::echo
                  : mode == "room" ? coronet::server_mode::room
                                   : coronet::server_mode::chat;
   options.idle_timeout = std::chrono::milliseconds(static_cast<long long>(idle_timeout_seconds * 1000));
 
-#if defined(__GLIBC__)
-  // Read buffers come and go with every burst of traffic (an idle connection
-  // holds none). By default glibc gives the top of its heap back to the
-  // system whenever 128 KiB of it are free, and faults it in again with the
-  // next burst: with long lines that cost more than the echo itself. Keep up
-  // to 64 MiB of freed memory for reuse instead.
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
-#endif
+  coronet::keep_freed_memory_for_reuse();  // a speed trick, see fast_io.hpp
 
+  // A console that goes away (`tcp_server | head -1`) leaves the server serving.
+  coronet::ignore_broken_pipes();
   // The console is written by threads of its own: a terminal paused with
   // Ctrl-S, or a pipe nobody reads, must not stop the server (declared first,
   // so that they are the last to go and get the final lines out).
@@ -84,17 +63,9 @@ int main(int argc, char** argv) {
   if (options.threads > 1) server_executor = asio::make_strand(io);
 
   // SIGINT/SIGTERM (Ctrl-C, Ctrl-Break) cancel serve(), which then says
-  // goodbye to every client. Both handlers run on the server's executor.
-  // Registered before the "listening on" line: a script that signals as soon
-  // as it reads that line must get a clean shutdown, not the default action.
-  asio::cancellation_signal shutdown;
-  asio::signal_set signals(server_executor, SIGINT, SIGTERM);
-#ifdef SIGBREAK
-  signals.add(SIGBREAK);
-#endif
-  signals.async_wait([&](coronet::error_code ec, int) {
-    if (!ec) shutdown.emit(asio::cancellation_type::terminal);
-  });
+  // goodbye to every client. Caught before the "listening on" line: a script
+  // that signals as soon as it reads that line gets a clean shutdown.
+  coronet::stop_signals signals(io);
   auto acceptor = coronet::open_listener(io.get_executor(), options, err);
   if (!acceptor) return 1;
 
@@ -102,23 +73,12 @@ int main(int argc, char** argv) {
   if (options.mode == coronet::server_mode::chat) input.read_stdin();
   coronet::console console{input, out, err, coronet::stdout_is_terminal()};
 
-  int exit_code = 0;
-  asio::co_spawn(server_executor, coronet::serve(std::move(*acceptor), options, console),
-                 asio::bind_cancellation_slot(shutdown.slot(), [&](const std::exception_ptr& e) {
-                   signals.cancel();
-                   if (!e) return;
-                   exit_code = 1;
-                   try {
-                     std::rethrow_exception(e);
-                   } catch (const std::exception& x) {
-                     err << "error: " << x.what() << '\n';
-                   }
-                 }));
-
-  std::vector<std::thread> helpers;
-  for (unsigned i = 1; i < options.threads; ++i) helpers.emplace_back([&io] { io.run(); });
-  io.run();
-  for (auto& helper : helpers) helper.join();
-  if (exit_code == 0) err << "server stopped\n";
+  const int exit_code = coronet::run_to_exit_code(
+      io, server_executor, signals,
+      coronet::exit_code_zero(coronet::serve(std::move(*acceptor), options, console)),
+      coronet::signal_exit::clean, err, "tcp_server", options.threads);
+  if (exit_code == 0) coronet::write_line(err, "server stopped");
   return exit_code;
+} catch (...) {
+  return coronet::exit_unexpected("tcp_server");
 }

@@ -1,12 +1,16 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "coronet/net.hpp"
 
 #include <boost/asio/error.hpp>
 
-#include <CLI/CLI.hpp>
+#include <ostream>
+#include <string>
+
+#include "coronet/awaitable.hpp"
 
 namespace coronet {
 
-std::string describe(const boost::system::error_code& ec) {
+std::string describe(const error_code& ec) {
   namespace error = asio::error;
   // Compared as codes, not conditions: each is the native code of this system.
   if (ec == error::address_in_use) return "address already in use";
@@ -28,12 +32,14 @@ std::string describe(const boost::system::error_code& ec) {
 
 void warn_if_exposed(const asio::ip::address& address, std::ostream& err) {
   if (address.is_loopback()) return;
-  err << "warning: listening on " << address.to_string()
-      << ", which other machines can reach; use the default 127.0.0.1 to stay local\n";
-}
-
-void add_common_flags(CLI::App& app, const std::string& program_name) {
-  app.set_version_flag("--version", program_name + " " + CORONET_VERSION);
+  // ::ffff:127.0.0.1, an IPv4 loopback address written as IPv6, is loopback too.
+  if (address.is_v6() && address.to_v6().is_v4_mapped() &&
+      asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback())
+    return;
+  err << fmt::format(
+      "warning: listening on {}, which other machines can reach; use the default 127.0.0.1 to "
+      "stay local\n",
+      address.to_string());
 }
 
 }  // namespace coronet

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // udp_client: the seed's UDP client, which sends every typed line as one
 // datagram, plus what it lacked: it waits for the echo, resends after a
 // timeout, and says when nobody answers. main() only reads the command line;
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "coronet/console.hpp"
 #include "coronet/protocol.hpp"
@@ -31,6 +33,11 @@ struct udp_client_options {
 // end of input, waiting for each echo unless told not to. Returns the exit
 // code: 0 when every line was answered (or none was waited for), 1 when one
 // was not, could not be sent, or nobody listens.
-asio::awaitable<int> run_udp_client(udp_client_options options, const console& console);
+asio::awaitable<int> run_udp_client(udp_client_options options, console con);
+
+// The same, once the name is resolved: sends to the first of `servers`, and
+// while none has answered, goes on to the next one that does not refuse
+// (the ICMP that says nobody listens there). Not empty.
+asio::awaitable<int> send_lines(std::vector<udp::endpoint> servers, udp_client_options options, console con);
 
 }  // namespace coronet
