@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // How long an in-process test may run before it counts as hung. The tests
 // give io_context::run_for() a generous deadline so that a hang fails one test
 // instead of the whole run. Under valgrind everything runs 20-50 times slower:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 """Shared helpers for coronet's end-to-end tests.
 
 Each test script runs the built executables (under an emulator such as Wine

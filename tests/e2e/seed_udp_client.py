@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 """The seed's UDP client, in Python 3: sends every typed line as a datagram
 until 'q' or 'Q', and never listens for an answer. A peer for the
 end-to-end tests."""

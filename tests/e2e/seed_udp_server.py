@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 """The seed's UDP server, in Python 3 and bound to loopback: prints what every
 datagram said and never replies. A peer for the end-to-end tests."""
 

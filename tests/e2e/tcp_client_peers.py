@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """tcp_client against real servers: OpenBSD netcat listening (`nc -l`)
 and a socat echo. Native builds only: under an emulator the Linux peers are
 left to the native run."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """tcp_client against python3 servers written like the seed's: an echo
 server, the seed's turn-taking server, and a server killed while the client
 still waits on its open stdin. Runs under Wine too (the mingw preset)."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """tcp_client and tcp_server talking to each other, as a workshop runs them:
 an echo session and a chat in both directions. Also runs under Wine for the
 MinGW build, where both are .exe programs."""
@@ -16,9 +17,11 @@ def test_echo_session():
     server, port = start_server("tcp_server", "--mode", "echo")
     try:
         client = start("tcp_client", "127.0.0.1", port)
-        out, err = client.communicate(b"hello\r\nworld\n", timeout=TIMEOUT)
+        sent = b"hello\r\nworld\nno line end"
+        out, err = client.communicate(sent, timeout=TIMEOUT)
         check(client.returncode == 0, f"tcp_client exits 0 (got {client.returncode})")
-        check(out == b"hello\nworld\n", f"the echoed lines come back on stdout: {out!r}")
+        check(out == sent, f"piped input goes out and comes back byte for byte, CRLF and a last line "
+                           f"without LF included: {out!r}")
     finally:
         stop(server)
 
@@ -48,8 +51,8 @@ def test_chat_both_ways():
 
         client.stdin.write(b"hi from the client\n")
         client.stdin.flush()
-        check(wait_for(server_lines, "] hi from the client"),
-              f"the server shows the client's line as [ADDR] text: {server_lines}")
+        check(wait_for(server_lines, "> hi from the client"),
+              f"the server shows the client's line as <ADDR> text: {server_lines}")
 
         server.stdin.write(b"hi from the server\n")
         server.stdin.flush()
@@ -65,5 +68,28 @@ def test_chat_both_ways():
         stop(server)
 
 
+def test_question_piped_to_chat():
+    """`echo question | tcp_client` against a chat server: the client's input
+    ends at once and it half-closes, but the server still answers it, and
+    the client prints the answer until the operator's q ends the session."""
+    server, port = start_server("tcp_server", "--mode", "chat")
+    server_lines = []
+    threading.Thread(target=read_line_from, args=(server.stdout, server_lines), daemon=True).start()
+    try:
+        client = start("tcp_client", "127.0.0.1", port)
+        client.stdin.write(b"a question\n")
+        client.stdin.close()
+        check(wait_for(server_lines, "> a question"), f"the question reaches the operator: {server_lines}")
+        server.stdin.write(b"an answer\nq\n")
+        server.stdin.flush()
+        client.wait(TIMEOUT)
+        out, err = client.stdout.read(), client.stderr.read()
+        check(out == b"an answer\n", f"the client prints the answer after its input ended: {out!r}")
+        check(client.returncode == 0, f"and exits 0 when the operator's q ends it (exit {client.returncode}, "
+                                      f"{harness.said(err).strip()!r})")
+    finally:
+        stop(server)
+
+
 if __name__ == "__main__":
-    harness.run(test_echo_session, test_chat_both_ways)
+    harness.run(test_echo_session, test_chat_both_ways, test_question_piped_to_chat)

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """tcp_server against OpenBSD netcat (`nc -N`: half-close at the end of input)."""
 
 import subprocess
+import threading
+import time
 
 import harness
 from harness import check
@@ -31,13 +34,35 @@ def test_echo_through_netcat():
 
 
 def test_chat_through_netcat():
+    """nc -N half-closes once its input ends, and still listens: the chat
+    server answers it (the operator's lines reach it) until the operator's q."""
     proc, port = harness.start_server("tcp_server", "--mode", "chat")
+    shown = []
+
+    def read_stdout():
+        for line in iter(proc.stdout.readline, b""):
+            shown.append(line)
+
+    threading.Thread(target=read_stdout, daemon=True).start()
     try:
-        result = nc(port, b"hello from netcat\n")
-        check(result.returncode == 0, "nc ends when its input ends and the server closes")
-        harness.stop(proc)
-        out = proc.stdout.read()
-        check(b"] hello from netcat\n" in out, "the line appears on the server's stdout")
+        asker = subprocess.Popen(["nc", "-N", "127.0.0.1", str(port)], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        asker.stdin.write(b"a question from netcat\n")
+        asker.stdin.close()  # nc -N now half-closes
+        deadline = time.monotonic() + 30
+        while not any(line.endswith(b"> a question from netcat\n") for line in shown) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        check(any(line.endswith(b"> a question from netcat\n") for line in shown),
+              "the question appears on the server's stdout")
+        proc.stdin.write(b"the answer\nq\n")  # the operator answers, then ends the sessions
+        proc.stdin.flush()
+        try:
+            asker.wait(30)
+        except subprocess.TimeoutExpired:
+            asker.kill()
+        out = asker.stdout.read()
+        check(out == b"the answer\nq\n", f"the half-closed nc gets the answer, then q: {out!r}")
+        check(asker.returncode == 0, f"nc ends when the server closes after its q (exit {asker.returncode})")
     finally:
         harness.stop(proc)
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """tcp_server against python3 socket clients written like the seed's
 turn-taking client: the chat conversation, echo with hostile bytes, the
 limits, a reset in the middle of a line, shutdown, bind and usage errors.
@@ -81,8 +82,8 @@ def test_turn_taking_chat():
         for turn in range(3):
             client.sendall(f"SEND from client {turn}\n".encode())
             shown = out.wait_for(f"client {turn}".encode())
-            check(shown == b"[" + name_of(client) + f"] SEND from client {turn}\n".encode(),
-                  f"turn {turn}: the client's line is on the server's stdout as [ADDR] text")
+            check(shown == b"<" + name_of(client) + f"> SEND from client {turn}\n".encode(),
+                  f"turn {turn}: the client's line is on the server's stdout as <ADDR> text")
             type_line(proc, f"reply {turn}".encode())
             check(recv_line(client) == f"reply {turn}\n".encode(), f"turn {turn}: the operator's line reached the client")
         client.sendall(b"q\n")
@@ -180,9 +181,13 @@ def test_room():
         b = harness.connect(port)
         check(recv_line(a) == b"* " + name_of(b) + b" joined\n", "a join notice")
         a.sendall(b"hello room\n")
-        check(recv_line(b) == b"[" + name_of(a) + b"] hello room\n", "a line reaches the other client as [ADDR] text")
+        check(recv_line(b) == b"<" + name_of(a) + b"> hello room\n", "a line reaches the other client as <ADDR> text")
+        b.shutdown(socket.SHUT_WR)  # b has said all it will, and still listens
+        a.sendall(b"still there?\n")
+        check(recv_line(b) == b"<" + name_of(a) + b"> still there?\n", "a half-closed client still hears the room")
         b_name = name_of(b)
-        b.close()
+        b.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        b.close()  # a reset: gone for good
         check(recv_line(a) == b"* " + b_name + b" left\n", "a leave notice")
     finally:
         harness.stop(proc)

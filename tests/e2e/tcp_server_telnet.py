@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """The seed's own test: "test via telnet to the port". telnet is driven
 through a pipe: a line typed into it reaches the operator, the operator's
 answer reaches telnet, and 'q' ends the session."""
@@ -41,7 +42,7 @@ def test_conversation_over_telnet():
         check(wait_for(telnet_out, b"Connected to"), "telnet connects")
         telnet.stdin.write(b"hello from telnet\n")
         telnet.stdin.flush()
-        check(wait_for(server_out, b"] hello from telnet\n"), "telnet's line reaches the operator, CRLF removed")
+        check(wait_for(server_out, b"> hello from telnet\n"), "telnet's line reaches the operator, CRLF removed")
         server.stdin.write(b"hello, telnet\n")
         server.stdin.flush()
         check(wait_for(telnet_out, b"hello, telnet"), "the operator's line reaches telnet")

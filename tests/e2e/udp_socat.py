@@ -1,5 +1,7 @@
+# SPDX-License-Identifier: BSL-1.0
 """udp_server and udp_client against socat: socat as a client of our server,
-and as an echo server (UDP-RECVFROM ... PIPE) for our client."""
+and as an echo server (UDP-RECVFROM ... PIPE) for our client.
+UDP may drop datagrams: see udp_checks.py for what each check may expect."""
 
 import socket
 import subprocess
@@ -8,16 +10,22 @@ import time
 
 import harness
 from harness import check
+from udp_checks import TRIES
 
 
 def test_socat_client_gets_echo():
     server, port = harness.start_server("udp_server")
-    result = subprocess.run(["socat", "-t", "1", "-", f"UDP4:127.0.0.1:{port}"], input=b"via socat\n",
-                            capture_output=True, timeout=30)
+    # socat sends once: when the datagram or its echo is lost, it runs again.
+    for runs in range(1, TRIES + 1):
+        result = subprocess.run(["socat", "-t", "1", "-", f"UDP4:127.0.0.1:{port}"], input=b"via socat\n",
+                                capture_output=True, timeout=30)
+        if result.stdout == b"via socat\n":
+            break
     check(result.stdout == b"via socat\n", f"socat gets its datagram back: {result.stdout!r}")
     harness.stop(server)
-    printed = server.stdout.read().decode()
-    check(printed.endswith(") said: via socat\n"), f"the server prints it: {printed!r}")
+    lines = server.stdout.read().decode().splitlines()
+    check(1 <= len(lines) <= runs and all(line.endswith(") said: via socat") for line in lines),
+          f"the server prints it: {lines!r}")
 
 
 def test_client_against_socat_echo():

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """The server dies (SIGKILL) under a connected tcp_client whose stdin is still
 open and silent: the client ends within two seconds with a clear line on
 stderr, instead of waiting forever for a line to send."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """A console that stops reading (a terminal paused with Ctrl-S, a pipe nobody
 drains) stops nothing: tcp_server in chat mode, its stdout a pipe this script
 never reads, is sent ten times what the pipe holds. It keeps admitting and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 """Helpers for coronet's fault and abuse tests (ctest label `faults`).
 
 They build on tests/e2e/harness.py and watch a server from the outside through
@@ -5,6 +6,7 @@ Linux's /proc: its open descriptors, its sockets and its memory. Loopback only.
 """
 
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -101,6 +103,30 @@ def wait_until(condition, timeout, interval=0.01):
         if time.monotonic() >= deadline:
             return False
         time.sleep(interval)
+
+
+# The console's notice of the lines it dropped while nobody read it.
+NOT_SHOWN = re.compile(rb"^\((\d+) lines not shown: the console was not reading\)$")
+
+
+def tally_console(printed, is_shown):
+    """(shown, missed) in what a console printed: the lines `is_shown`
+    accepts, and the lines its notices count as not shown."""
+    lines = printed.split(b"\n")[:-1]
+    shown = sum(1 for line in lines if is_shown(line))
+    missed = sum(int(m.group(1)) for m in (NOT_SHOWN.match(line) for line in lines) if m)
+    return shown, missed
+
+
+def wait_accounted(tally, total, timeout=60):
+    """Polls `tally` (it returns (shown, missed)) until shown + missed reaches
+    `total` or `timeout` seconds have passed; returns the last tally."""
+    deadline = time.monotonic() + timeout
+    shown, missed = tally()
+    while shown + missed < total and time.monotonic() < deadline:
+        time.sleep(0.1)
+        shown, missed = tally()
+    return shown, missed
 
 
 class Output:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """A flood of 300 connections against --max-connections 100: the server never
 holds more than the limit plus a small constant (counted as sockets in
 /proc/PID/fd), the connections past it get `error: server full` and are closed,

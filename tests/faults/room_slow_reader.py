@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Room mode under a client that never reads: while another client sends 20 MB
 of lines, the sleeper is dropped (its bounded queue overflows), the server's
 memory stays well under 100 MB, and a third client that reads receives every
@@ -39,7 +40,7 @@ READER = textwrap.dedent("""
     sock = socket.create_connection(("127.0.0.1", port), timeout=60)
     print(sock.getsockname()[1], flush=True)
     sender = sys.stdin.readline().strip().encode()  # the sender's port, once it has joined
-    prefix = b"[127.0.0.1:" + sender + b"] "
+    prefix = b"<127.0.0.1:" + sender + b"> "
     buffer, count, in_order, ended = b"", 0, True, False
     while count < lines:
         chunk = sock.recv(1 << 20)
@@ -82,7 +83,7 @@ def watch_memory(pid, stop_event, result):
 
 def test_sleeper_dropped_reader_gets_everything():
     data = b"".join(line(i) for i in range(LINES))
-    server, port, _, err = start_server("tcp_server", "--mode", "room")
+    server, port, _, err = start_server("tcp_server", "--mode", "room", "--verbose")
     reader = subprocess.Popen([sys.executable, "-c", READER, str(port), str(LINES), str(LINE_BYTES)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
@@ -138,7 +139,9 @@ def test_sleeper_dropped_reader_gets_everything():
               f"the sleeper was dropped (got {sleeper_bytes} bytes, then the end of the stream)")
         check(wait_until(lambda: f":{sleeper_port}" in err.text(), 2),
               f"the drop is reported on stderr: {err.text().strip()[-300:]!r}")
-        check(f":{reader_port}" not in err.text(), "the reading client was not dropped")
+        check(wait_until(lambda: f":{sleeper_port} disconnected (dropped as not reading)" in err.text(), 2),
+              "and it leaves as dropped: 'ADDR disconnected (dropped as not reading)'")
+        check(f"dropped 127.0.0.1:{reader_port}" not in err.text(), "the reading client was not dropped")
         check(server.poll() is None, "the server keeps running")
         sleeper.close()
         sender.close()

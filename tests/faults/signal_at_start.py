@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """SIGTERM as soon as a server has said where it listens: it exits 0, like any
 other SIGTERM. A server that prints its `listening on` line before it handles
 signals dies of the signal instead (exit -15) when the signal comes first."""

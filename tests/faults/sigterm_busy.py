@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """SIGTERM while 200 connections are busy (half of them streaming lines and
 reading the echoes, half sending without ever reading, so the server's writes
 to them are stuck): tcp_server exits 0 within one second, nothing crashes."""

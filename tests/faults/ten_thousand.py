@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """10,000 concurrent connections to tcp_server in echo mode: all are open at
 the same time, each sends its own random lines, and every byte that comes
 back is verified against what that connection sent."""

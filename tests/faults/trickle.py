@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """A peer trickling one byte every 100 ms and never ending a line is closed at
 the idle timeout (idle = no complete line), with `error: idle timeout`, while a
 peer that sends whole lines at the same pace keeps its connection."""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Fuzzes the endpoint parser: whatever parse_host_port accepts, format_host_port
 // writes back as text that parses to the same host and port; a port it accepts
 // is exactly a decimal number 0..65535.

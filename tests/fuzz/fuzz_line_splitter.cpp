@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Fuzzes coronet::line_splitter with random bytes cut into random reads.
 //
 // The reference is an independent model of the framing rules (protocol.hpp):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Fuzzes the terminal-safe printer with arbitrary peer bytes. What
 // include/coronet/protocol.hpp promises, checked against an independent
 // UTF-8 decoder:
