@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSL-1.0 */
 /* floor_tcp_echo: the TCP floor of the benchmark. The least a server can do:
  * one thread, one epoll set, every byte written back as it arrives (no
  * framing, no lines), nonblocking sockets, TCP_NODELAY. What coronet's

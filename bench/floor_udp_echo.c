@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSL-1.0 */
 /* floor_udp_echo: the UDP floor of the benchmark: a blocking recvfrom/sendto
  * loop that sends every datagram back to where it came from, and nothing else.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // loadgen: the load generator of coronet's benchmark kit, and itself a lesson
 // in Asio coroutines: every client connection (or UDP flow) is one small
 // coroutine, a plain loop of "send, read the answer back, check every byte",
@@ -43,6 +44,7 @@
 
 #include <unistd.h>
 
+#include "coronet/command_line.hpp"
 #include "coronet/net.hpp"
 
 namespace asio = boost::asio;
@@ -58,8 +60,6 @@ namespace {
 std::chrono::milliseconds from_seconds(double seconds) {
   return std::chrono::milliseconds(static_cast<long>(seconds * 1000));
 }
-
-constexpr auto as_value = asio::as_tuple(asio::use_awaitable);
 
 struct options {
   std::string mode = "tcp";
@@ -130,18 +130,18 @@ void stamp_batch(std::string& lines, std::size_t line_size, std::size_t client, 
 constexpr std::size_t concurrent_io_threshold = std::size_t{32} * 1024;
 
 awaitable<boost::system::error_code> write_all(tcp::socket& socket, const std::string& bytes) {
-  auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes), as_value);
+  auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes), coronet::use_nothrow_awaitable);
   co_return ec;
 }
 
 awaitable<boost::system::error_code> read_all(tcp::socket& socket, std::string& bytes) {
-  auto [ec, n] = co_await asio::async_read(socket, asio::buffer(bytes), as_value);
+  auto [ec, n] = co_await asio::async_read(socket, asio::buffer(bytes), coronet::use_nothrow_awaitable);
   co_return ec;
 }
 
 awaitable<void> run_tcp_client(tcp::endpoint server, const options& opt, std::size_t client, recorder& rec) {
   tcp::socket socket(co_await asio::this_coro::executor);
-  if (auto [ec] = co_await socket.async_connect(server, as_value); ec) {
+  if (auto [ec] = co_await socket.async_connect(server, coronet::use_nothrow_awaitable); ec) {
     rec.fail("connect: " + ec.message());
     co_return;
   }
@@ -156,10 +156,12 @@ awaitable<void> run_tcp_client(tcp::endpoint server, const options& opt, std::si
     boost::system::error_code read_error;
     if (sent.size() < concurrent_io_threshold) {
       // Suspends until the batch is in the kernel, then until all of it is back.
-      auto [written, n_written] = co_await asio::async_write(socket, asio::buffer(sent), as_value);
+      auto [written, n_written] =
+          co_await asio::async_write(socket, asio::buffer(sent), coronet::use_nothrow_awaitable);
       write_error = written;
       if (!write_error) {
-        auto [read, n_read] = co_await asio::async_read(socket, asio::buffer(received), as_value);
+        auto [read, n_read] =
+            co_await asio::async_read(socket, asio::buffer(received), coronet::use_nothrow_awaitable);
         read_error = read;
       }
     } else {
@@ -198,7 +200,8 @@ awaitable<void> run_udp_flow(udp::endpoint server, const options& opt, std::size
   for (std::uint64_t datagram = 0; !rec.stopping; ++datagram) {
     stamp_batch(sent, opt.line_size, client, datagram);
     const auto sent_at = clock_type::now();
-    if (auto [ec, n] = co_await flow.socket.async_send(asio::buffer(sent), as_value); ec) {
+    if (auto [ec, n] = co_await flow.socket.async_send(asio::buffer(sent), coronet::use_nothrow_awaitable);
+        ec) {
       rec.fail(fmt::format("flow {}: send: {}", client, ec.message()));
       co_return;
     }
@@ -206,7 +209,8 @@ awaitable<void> run_udp_flow(udp::endpoint server, const options& opt, std::size
     // late echo of an earlier, given-up datagram is skipped.
     flow.waiting = true;
     for (;;) {
-      auto [ec, n] = co_await flow.socket.async_receive(asio::buffer(received), as_value);
+      auto [ec, n] =
+          co_await flow.socket.async_receive(asio::buffer(received), coronet::use_nothrow_awaitable);
       if (ec == asio::error::operation_aborted) {
         ++rec.lost;
         break;
@@ -400,7 +404,7 @@ awaitable<void> measure_idle(tcp::endpoint server, const options& opt, idle_resu
   sockets.reserve(opt.connections);
   for (std::size_t i = 0; i < opt.connections; ++i) {
     tcp::socket socket(executor);
-    if (auto [ec] = co_await socket.async_connect(server, as_value); ec) {
+    if (auto [ec] = co_await socket.async_connect(server, coronet::use_nothrow_awaitable); ec) {
       fmt::print("connect {} failed: {}\n", i, ec.message());
       break;
     }
@@ -422,9 +426,10 @@ awaitable<void> measure_idle(tcp::endpoint server, const options& opt, idle_resu
   // Every connection is served: one line out on each, then each echo checked.
   std::string line = make_lines(opt.line_size, 1);
   std::string received(line.size(), '\0');
-  for (auto& socket : sockets) co_await asio::async_write(socket, asio::buffer(line), as_value);
+  for (auto& socket : sockets)
+    co_await asio::async_write(socket, asio::buffer(line), coronet::use_nothrow_awaitable);
   for (auto& socket : sockets) {
-    auto [ec, n] = co_await asio::async_read(socket, asio::buffer(received), as_value);
+    auto [ec, n] = co_await asio::async_read(socket, asio::buffer(received), coronet::use_nothrow_awaitable);
     if (!ec && received == line) ++result.echoed;
   }
   if (watching) {

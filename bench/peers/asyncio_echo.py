@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """asyncio_echo: the Python peer of coronet's benchmark. A line echo server
 written with asyncio streams, as their documentation shows it: one coroutine
 per connection, readline(), write(), drain().

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // go_echo: the Go peer of coronet's benchmark. A line echo server written the
 // way Go is usually written: a goroutine per connection, a bufio.Reader and a
 // bufio.Writer, flushed when no more input is already buffered. Standard

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // node_echo: the Node.js peer of coronet's benchmark. A line echo server on
 // the `net` module: every complete line of a chunk written back in one write,
 // the unfinished tail kept for the next chunk.
