@@ -9,9 +9,10 @@ new ones again."""
 
 import resource
 import socket
+import sys
 import time
 
-from faults import check, connect, echo_works, harness, recv_until, run, start_server, stop, wait_until
+from faults import check, connect, echo_works, harness, recv_until, run, sanitizer, start_server, stop, wait_until
 
 LIMIT = 64
 CLIENTS = 200
@@ -22,6 +23,14 @@ def low_limit():
 
 
 def test_out_of_descriptors():
+    # The asan build also has UndefinedBehaviorSanitizer, whose check of a
+    # virtual call's type asks through a pipe whether the memory is readable:
+    # out of descriptors the pipe fails, and it reports every virtual call it
+    # has not seen before as a wrong type and stops the server. The runtime
+    # needs descriptors of its own, so this condition cannot be tested there.
+    if sanitizer("tcp_server") == "AddressSanitizer":
+        print("skipped: the sanitizer runtime needs descriptors of its own (a pipe for UBSan's vptr check)")
+        sys.exit(77)
     server, port, _, err = start_server("tcp_server", "--mode", "echo", preexec_fn=low_limit)
     clients = []
     try:
