@@ -146,6 +146,13 @@ asio::awaitable<int> send_typed_lines(conversation* talk) {
   while (!talk->input_ended && !talk->quitting) {
     std::string batch;
     auto [ec, line] = co_await talk->con.input.receive();
+    // Cancelled in the wait: that is no end of input (a cancelled wait
+    // leaves its line in the console), and a line that came with the
+    // cancellation counts as not sent.
+    if (cancelled(cs)) {
+      if (!ec) talk->unsent = line.size();
+      co_return stopped(*talk);
+    }
     add_to_batch(*talk, ec, line, batch);
     // Lines already waiting (a paste, a pipe, a file) join the same write.
     while (!talk->input_ended && !talk->quitting && batch.size() < max_batch) {

@@ -181,10 +181,12 @@ asio::awaitable<int> send_lines(std::vector<udp::endpoint> servers, udp_client_o
   if (!aim_at(s, servers[current])) co_return 1;
 
   bool all_answered = true;
-  while (true) {
+  for (const auto cs = co_await asio::this_coro::cancellation_state;;) {
     show_prompt(s);
-    // Suspends until the next line is typed (or stdin ends).
+    // Suspends until the next line is typed (or stdin ends), or Ctrl-C
+    // cancels the wait (the exit code is then the signal's).
     auto [ec, typed] = co_await s.con.input.receive();
+    if (cancelled(cs)) co_return 1;
     const std::string_view line = strip_line_ending(typed);  // one datagram: the line's text
     if (ec == asio::error::eof || (!ec && is_quit(line))) break;
     if (ec) {

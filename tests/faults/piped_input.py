@@ -55,10 +55,12 @@ def test_every_byte_comes_back():
         stop(server)
 
 
-def short_lived_server(listener, keep):
+def short_lived_server(listener, keep, client_gone):
     """Takes `keep` bytes from the one client it accepts, then closes its
-    side (as tcp_server does at its idle timeout) and drains what still comes
-    until the client has gone, so that the close is a clean one."""
+    sending side (as tcp_server does at its idle timeout) and reads nothing
+    more until the client has gone: the client cannot send the rest of its
+    input (a server that went on reading could take all of it before the
+    client saw the close, and the client would rightly call that a success)."""
     conn, _ = listener.accept()
     got = 0
     while got < keep:
@@ -67,21 +69,29 @@ def short_lived_server(listener, keep):
             break
         got += len(chunk)
     conn.shutdown(socket.SHUT_WR)
-    while conn.recv(65536):
-        pass
+    client_gone.wait(180)
     conn.close()
 
 
 def test_server_closes_before_the_input_ends():
     with socket.socket() as listener, tempfile.TemporaryDirectory() as work:
+        # A fixed receive buffer (accepted sockets inherit it): on loopback
+        # the kernel would otherwise grow it up to net.ipv4.tcp_rmem's
+        # maximum (32 MiB on Debian), enough to take the whole input unread.
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 256 * 1024)
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
-        server = threading.Thread(target=short_lived_server, args=(listener, 100 * 1000), daemon=True)
+        client_gone = threading.Event()
+        server = threading.Thread(target=short_lived_server, args=(listener, 100 * 1000, client_gone), daemon=True)
         server.start()
         with open(big_input(work), "rb") as source:
             client = harness.start("tcp_client", "127.0.0.1", port, stdin=source, stdout=subprocess.DEVNULL)
-            _, client_err = client.communicate(timeout=120)
+            try:
+                _, client_err = client.communicate(timeout=120)
+            finally:
+                client_gone.set()
+        server.join(10)
         said = harness.said(client_err)
         check(client.returncode == 1, f"the client exits 1 when its input was not all sent (exit {client.returncode})")
         check("before the input was all sent" in said and "bytes sent" in said, f"and says how much: {said.strip()!r}")
