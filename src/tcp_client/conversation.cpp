@@ -192,13 +192,14 @@ asio::awaitable<int> send_typed_lines(conversation* talk) {
 }
 
 // The server has closed the connection, after both directions have ended.
-// If the input was still coming, it was not all sent, which must not look
-// like success: says how much was sent and what was read but not, and exits
-// 1. A pipe whose last line was sent may not have shown its end yet, so the
-// next item is awaited for a moment: the end of the input, or more of it. At
-// a terminal, nothing is lost unless a typed line waits: that the user had
-// not ended the input is no loss. Suspends on the console, for that moment at
-// most. The exit code.
+// Input that was read and not sent, or that still comes, was not all sent,
+// which must not look like success: says how much was sent and what was read
+// but not, and exits 1. A pipe whose last line was sent may not have shown
+// its end yet, so the next item is awaited for a moment: the end of the
+// input, or more of it. Input that stays open and brings nothing in that
+// moment (a terminal, a pipe whose writer is idle) has lost nothing: that
+// the user had not ended it is no loss. Suspends on the console, for that
+// moment at most. The exit code.
 asio::awaitable<int> report_server_closed(conversation* talk) {
   constexpr std::chrono::milliseconds grace{200};
   std::uint64_t unsent_bytes = talk->unsent;
@@ -218,10 +219,12 @@ asio::awaitable<int> report_server_closed(conversation* talk) {
   if (!talk->input_ended) {
     asio::steady_timer timer(talk->socket.get_executor(), grace);
     auto next = co_await (talk->con.input.receive() || timer.async_wait(use_nothrow_awaitable));
-    if (next.index() == 0) take(std::get<0>(std::get<0>(next)), std::get<1>(std::get<0>(next)));
-    input_goes_on = !talk->input_ended;
+    if (next.index() == 0) {
+      take(std::get<0>(std::get<0>(next)), std::get<1>(std::get<0>(next)));
+      input_goes_on = !talk->input_ended;
+    }
   }
-  if (unsent_bytes == 0 && (!input_goes_on || talk->con.input.reads_terminal())) {
+  if (unsent_bytes == 0) {
     report(*talk, "the server closed the connection");
     co_return 0;
   }
