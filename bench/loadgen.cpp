@@ -33,19 +33,23 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
 
+#include "coronet/awaitable.hpp"
 #include "coronet/command_line.hpp"
-#include "coronet/net.hpp"
 
 namespace asio = boost::asio;
 using asio::awaitable;
@@ -113,7 +117,7 @@ void stamp_line(char* line, std::size_t line_size, std::uint64_t stamp) {
 std::string make_lines(std::size_t line_size, std::size_t count) {
   std::string lines(line_size * count, '\n');
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (i % line_size != line_size - 1) lines[i] = static_cast<char>('a' + i % 26);
+    if (i % line_size != line_size - 1) lines[i] = static_cast<char>('a' + (i % 26));
   }
   return lines;
 }
@@ -129,28 +133,33 @@ void stamp_batch(std::string& lines, std::size_t line_size, std::size_t client, 
 // could fill both socket buffers while the server waits for us to read.
 constexpr std::size_t concurrent_io_threshold = std::size_t{32} * 1024;
 
-awaitable<boost::system::error_code> write_all(tcp::socket& socket, const std::string& bytes) {
-  auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes), coronet::use_nothrow_awaitable);
+// The coroutines below take what run_load() and run_idle() own (the options,
+// the recorder, a flow, a socket) by pointer, not by reference: the owner
+// outlives them, as io.run() returns only once they have ended, and a pointer
+// parameter says that the coroutine holds on to it across its suspensions.
+
+awaitable<boost::system::error_code> write_all(tcp::socket* socket, const std::string* bytes) {
+  auto [ec, n] = co_await asio::async_write(*socket, asio::buffer(*bytes), coronet::use_nothrow_awaitable);
   co_return ec;
 }
 
-awaitable<boost::system::error_code> read_all(tcp::socket& socket, std::string& bytes) {
-  auto [ec, n] = co_await asio::async_read(socket, asio::buffer(bytes), coronet::use_nothrow_awaitable);
+awaitable<boost::system::error_code> read_all(tcp::socket* socket, std::string* bytes) {
+  auto [ec, n] = co_await asio::async_read(*socket, asio::buffer(*bytes), coronet::use_nothrow_awaitable);
   co_return ec;
 }
 
-awaitable<void> run_tcp_client(tcp::endpoint server, const options& opt, std::size_t client, recorder& rec) {
+awaitable<void> run_tcp_client(tcp::endpoint server, const options* opt, std::size_t client, recorder* rec) {
   tcp::socket socket(co_await asio::this_coro::executor);
   if (auto [ec] = co_await socket.async_connect(server, coronet::use_nothrow_awaitable); ec) {
-    rec.fail("connect: " + ec.message());
+    rec->fail("connect: " + ec.message());
     co_return;
   }
   socket.set_option(tcp::no_delay(true));
 
-  std::string sent = make_lines(opt.line_size, opt.depth);
+  std::string sent = make_lines(opt->line_size, opt->depth);
   std::string received(sent.size(), '\0');
-  for (std::uint64_t batch = 0; !rec.stopping; ++batch) {
-    stamp_batch(sent, opt.line_size, client, batch);
+  for (std::uint64_t batch = 0; !rec->stopping; ++batch) {
+    stamp_batch(sent, opt->line_size, client, batch);
     const auto sent_at = clock_type::now();
     boost::system::error_code write_error;
     boost::system::error_code read_error;
@@ -165,19 +174,19 @@ awaitable<void> run_tcp_client(tcp::endpoint server, const options& opt, std::si
         read_error = read;
       }
     } else {
-      auto [written, read] = co_await (write_all(socket, sent) && read_all(socket, received));
+      auto [written, read] = co_await (write_all(&socket, &sent) && read_all(&socket, &received));
       write_error = written;
       read_error = read;
     }
     if (write_error || read_error) {
-      rec.fail(fmt::format("connection {}: {}", client, (write_error ? write_error : read_error).message()));
+      rec->fail(fmt::format("connection {}: {}", client, (write_error ? write_error : read_error).message()));
       co_return;
     }
     if (received != sent) {
-      rec.fail(fmt::format("connection {}: echoed bytes differ from the bytes sent", client));
+      rec->fail(fmt::format("connection {}: echoed bytes differ from the bytes sent", client));
       co_return;
     }
-    rec.complete(sent_at, opt.depth);
+    rec->complete(sent_at, opt->depth);
   }
 }
 
@@ -191,58 +200,58 @@ struct udp_flow {
   bool waiting = false;
 };
 
-awaitable<void> run_udp_flow(udp::endpoint server, const options& opt, std::size_t client, udp_flow& flow,
-                             recorder& rec) {
-  flow.socket.open(server.protocol());
-  flow.socket.connect(server);
-  std::string sent = make_lines(opt.line_size, 1);
+awaitable<void> run_udp_flow(udp::endpoint server, const options* opt, std::size_t client, udp_flow* flow,
+                             recorder* rec) {
+  flow->socket.open(server.protocol());
+  flow->socket.connect(server);
+  std::string sent = make_lines(opt->line_size, 1);
   std::string received(65536, '\0');
-  for (std::uint64_t datagram = 0; !rec.stopping; ++datagram) {
-    stamp_batch(sent, opt.line_size, client, datagram);
+  for (std::uint64_t datagram = 0; !rec->stopping; ++datagram) {
+    stamp_batch(sent, opt->line_size, client, datagram);
     const auto sent_at = clock_type::now();
-    if (auto [ec, n] = co_await flow.socket.async_send(asio::buffer(sent), coronet::use_nothrow_awaitable);
+    if (auto [ec, n] = co_await flow->socket.async_send(asio::buffer(sent), coronet::use_nothrow_awaitable);
         ec) {
-      rec.fail(fmt::format("flow {}: send: {}", client, ec.message()));
+      rec->fail(fmt::format("flow {}: send: {}", client, ec.message()));
       co_return;
     }
     // Suspends until a datagram arrives or the watchdog cancels the wait. A
     // late echo of an earlier, given-up datagram is skipped.
-    flow.waiting = true;
+    flow->waiting = true;
     for (;;) {
       auto [ec, n] =
-          co_await flow.socket.async_receive(asio::buffer(received), coronet::use_nothrow_awaitable);
+          co_await flow->socket.async_receive(asio::buffer(received), coronet::use_nothrow_awaitable);
       if (ec == asio::error::operation_aborted) {
-        ++rec.lost;
+        ++rec->lost;
         break;
       }
       if (ec) {
-        flow.waiting = false;
-        rec.fail(fmt::format("flow {}: receive: {}", client, ec.message()));
+        flow->waiting = false;
+        rec->fail(fmt::format("flow {}: receive: {}", client, ec.message()));
         co_return;
       }
       if (std::string_view(received.data(), n) == sent) {
-        ++flow.answered;
-        rec.complete(sent_at, 1);
+        ++flow->answered;
+        rec->complete(sent_at, 1);
         break;
       }
       const std::size_t stamp = std::min<std::size_t>(16, sent.size() - 1);
       if (n != sent.size() || received.compare(stamp, n - stamp, sent, stamp) != 0) {
-        rec.fail(fmt::format("flow {}: echoed datagram differs from the one sent", client));
+        rec->fail(fmt::format("flow {}: echoed datagram differs from the one sent", client));
       }
     }
-    flow.waiting = false;
+    flow->waiting = false;
   }
 }
 
 // Loopback rarely drops a datagram, but one lost datagram must not stall a
 // flow for the rest of the run: a flow that got no answer for a whole period
 // has its receive cancelled, and sends the next datagram.
-awaitable<void> watch_udp_flows(std::vector<udp_flow>& flows, const recorder& rec) {
+awaitable<void> watch_udp_flows(std::vector<udp_flow>* flows, const recorder* rec) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (rec.running > 0) {  // also after the end: a datagram lost then would stall the last receive
+  while (rec->running > 0) {  // also after the end: a datagram lost then would stall the last receive
     timer.expires_after(250ms);
     co_await timer.async_wait(asio::use_awaitable);
-    for (auto& flow : flows) {
+    for (auto& flow : *flows) {
       if (flow.waiting && flow.answered == flow.answered_at_last_check) flow.socket.cancel();
       flow.answered_at_last_check = flow.answered;
     }
@@ -269,32 +278,32 @@ double cpu_seconds(const std::string& pid) {
 // Warm-up, measurement, then a grace period for the batches in flight. A
 // server that stopped answering leaves clients suspended forever: they are
 // counted as stalled and the io_context is stopped under them.
-awaitable<void> run_phases(asio::io_context& io, const options& opt, recorder& rec, std::size_t& stalled) {
+awaitable<void> run_phases(asio::io_context* io, const options* opt, recorder* rec, std::size_t* stalled) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(from_seconds(opt.warmup));
+  timer.expires_after(from_seconds(opt->warmup));
   co_await timer.async_wait(asio::use_awaitable);
-  const std::string server = std::to_string(opt.server_pid);
-  rec.measuring = true;
-  rec.started = clock_type::now();
-  rec.load_cpu = -cpu_seconds("self");
-  if (opt.server_pid > 0) rec.server_cpu = -cpu_seconds(server);
-  timer.expires_after(from_seconds(opt.duration));
+  const std::string server = std::to_string(opt->server_pid);
+  rec->measuring = true;
+  rec->started = clock_type::now();
+  rec->load_cpu = -cpu_seconds("self");
+  if (opt->server_pid > 0) rec->server_cpu = -cpu_seconds(server);
+  timer.expires_after(from_seconds(opt->duration));
   co_await timer.async_wait(asio::use_awaitable);
-  rec.measuring = false;
-  rec.ended = clock_type::now();
-  rec.load_cpu += cpu_seconds("self");
-  if (opt.server_pid > 0) rec.server_cpu += cpu_seconds(server);
-  rec.stopping = true;
+  rec->measuring = false;
+  rec->ended = clock_type::now();
+  rec->load_cpu += cpu_seconds("self");
+  if (opt->server_pid > 0) rec->server_cpu += cpu_seconds(server);
+  rec->stopping = true;
 
   const auto give_up_at = clock_type::now() + 3s;
-  while (rec.running > 0 && clock_type::now() < give_up_at) {
+  while (rec->running > 0 && clock_type::now() < give_up_at) {
     timer.expires_after(10ms);
     co_await timer.async_wait(asio::use_awaitable);
   }
-  if (rec.running > 0) {
-    stalled = rec.running;
-    rec.fail(fmt::format("{} clients still waiting for an echo 3 s after the end", stalled));
-    io.stop();
+  if (rec->running > 0) {
+    *stalled = rec->running;
+    rec->fail(fmt::format("{} clients still waiting for an echo 3 s after the end", *stalled));
+    io->stop();
   }
 }
 
@@ -324,17 +333,17 @@ int run_load(const options& opt) {
   rec.running = opt.connections;
   if (opt.mode == "tcp") {
     for (std::size_t i = 0; i < opt.connections; ++i) {
-      asio::co_spawn(io, run_tcp_client(tcp::endpoint(address, opt.port), opt, i, rec), client_done);
+      asio::co_spawn(io, run_tcp_client(tcp::endpoint(address, opt.port), &opt, i, &rec), client_done);
     }
   } else {
-    flows.reserve(opt.connections);  // the flows never move: coroutines hold references
+    flows.reserve(opt.connections);  // the flows never move: coroutines hold pointers to them
     for (std::size_t i = 0; i < opt.connections; ++i) {
       auto& flow = flows.emplace_back(io);
-      asio::co_spawn(io, run_udp_flow(udp::endpoint(address, opt.port), opt, i, flow, rec), client_done);
+      asio::co_spawn(io, run_udp_flow(udp::endpoint(address, opt.port), &opt, i, &flow, &rec), client_done);
     }
-    asio::co_spawn(io, watch_udp_flows(flows, rec), report_exception);
+    asio::co_spawn(io, watch_udp_flows(&flows, &rec), report_exception);
   }
-  asio::co_spawn(io, run_phases(io, opt, rec, stalled), report_exception);
+  asio::co_spawn(io, run_phases(&io, &opt, &rec, &stalled), report_exception);
   io.run();
   if (failure) std::rethrow_exception(failure);
 
@@ -367,7 +376,7 @@ int run_load(const options& opt) {
 long read_rss_kib(int pid) {
   std::ifstream status(fmt::format("/proc/{}/status", pid));
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
   }
   return -1;
 }
@@ -394,15 +403,15 @@ awaitable<void> pause_for(std::chrono::milliseconds how_long) {
 
 // One coroutine, one connection after the other: a burst of thousands of
 // connects would overflow the server's accept backlog and measure SYN retries.
-awaitable<void> measure_idle(tcp::endpoint server, const options& opt, idle_result& result) {
+awaitable<void> measure_idle(tcp::endpoint server, const options* opt, idle_result* result) {
   auto executor = co_await asio::this_coro::executor;
-  const bool watching = opt.server_pid > 0;
-  const std::size_t files_before = watching ? count_open_files(opt.server_pid) : 0;
-  if (watching) result.rss_before = read_rss_kib(opt.server_pid);
+  const bool watching = opt->server_pid > 0;
+  const std::size_t files_before = watching ? count_open_files(opt->server_pid) : 0;
+  if (watching) result->rss_before = read_rss_kib(opt->server_pid);
 
   std::vector<tcp::socket> sockets;
-  sockets.reserve(opt.connections);
-  for (std::size_t i = 0; i < opt.connections; ++i) {
+  sockets.reserve(opt->connections);
+  for (std::size_t i = 0; i < opt->connections; ++i) {
     tcp::socket socket(executor);
     if (auto [ec] = co_await socket.async_connect(server, coronet::use_nothrow_awaitable); ec) {
       fmt::print("connect {} failed: {}\n", i, ec.message());
@@ -411,32 +420,32 @@ awaitable<void> measure_idle(tcp::endpoint server, const options& opt, idle_resu
     socket.set_option(tcp::no_delay(true));
     sockets.push_back(std::move(socket));
   }
-  result.connected = sockets.size();
+  result->connected = sockets.size();
 
   if (watching) {
     // Connected is not yet accepted: wait (up to 10 s) until the server holds
     // a descriptor for every connection, then let it settle into its read.
-    for (int i = 0; i < 1000 && count_open_files(opt.server_pid) < files_before + sockets.size(); ++i) {
+    for (int i = 0; i < 1000 && count_open_files(opt->server_pid) < files_before + sockets.size(); ++i) {
       co_await pause_for(10ms);
     }
     co_await pause_for(300ms);
-    result.rss_connected = read_rss_kib(opt.server_pid);
+    result->rss_connected = read_rss_kib(opt->server_pid);
   }
 
   // Every connection is served: one line out on each, then each echo checked.
-  std::string line = make_lines(opt.line_size, 1);
+  std::string line = make_lines(opt->line_size, 1);
   std::string received(line.size(), '\0');
   for (auto& socket : sockets)
     co_await asio::async_write(socket, asio::buffer(line), coronet::use_nothrow_awaitable);
   for (auto& socket : sockets) {
     auto [ec, n] = co_await asio::async_read(socket, asio::buffer(received), coronet::use_nothrow_awaitable);
-    if (!ec && received == line) ++result.echoed;
+    if (!ec && received == line) ++result->echoed;
   }
   if (watching) {
     co_await pause_for(300ms);
-    result.rss_echoed = read_rss_kib(opt.server_pid);
+    result->rss_echoed = read_rss_kib(opt->server_pid);
   }
-  if (opt.hold > 0) co_await pause_for(from_seconds(opt.hold));
+  if (opt->hold > 0) co_await pause_for(from_seconds(opt->hold));
 }
 
 int run_idle(const options& opt) {
@@ -446,7 +455,7 @@ int run_idle(const options& opt) {
   const tcp::endpoint server(asio::ip::make_address(opt.host), opt.port);
   // The whole measurement is bounded: a server that stops accepting or
   // answering cancels it (the || cancels the slower branch) after 120 s.
-  asio::co_spawn(io, measure_idle(server, opt, result) || pause_for(120s),
+  asio::co_spawn(io, measure_idle(server, &opt, &result) || pause_for(120s),
                  [&](const std::exception_ptr& e, auto) { failure = e; });
   io.run();
   if (failure) std::rethrow_exception(failure);
@@ -476,7 +485,7 @@ int run_idle(const options& opt) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   options opt;
   CLI::App app{"coronet's load generator: echo round trips over TCP or UDP, checked byte for byte"};
   coronet::add_common_flags(app, "loadgen");
@@ -506,11 +515,9 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "loadgen: a UDP datagram holds at most 65507 bytes\n");
     return 2;
   }
-
-  try {
-    return opt.mode == "idle" ? run_idle(opt) : run_load(opt);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "loadgen: {}\n", e.what());
-    return 1;
-  }
+  return opt.mode == "idle" ? run_idle(opt) : run_load(opt);
+} catch (const std::exception& e) {
+  // Also what CLI11 or the io_context throws before a run starts.
+  fmt::print(stderr, "loadgen: {}\n", e.what());
+  return 1;
 }

@@ -15,9 +15,13 @@
 #include <cstring>
 #include <exception>
 #include <iostream>
+#include <utility>
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+
+namespace {
+
 constexpr auto as_value = asio::as_tuple(asio::use_awaitable);
 
 // Suspends in the read until a whole line is buffered, then in the write
@@ -53,7 +57,9 @@ asio::awaitable<void> listener(tcp::acceptor acceptor) {
   }
 }
 
-int main(int argc, char** argv) {
+}  // namespace
+
+int main(int argc, char** argv) try {
   if (argc != 1 && (argc != 3 || std::strcmp(argv[1], "--port") != 0)) {
     std::cerr << "usage: asio_plain_echo [--port PORT]   (0 picks a free port)\n";
     return 2;
@@ -61,7 +67,11 @@ int main(int argc, char** argv) {
   const auto port = static_cast<unsigned short>(argc == 3 ? std::atoi(argv[2]) : 5000);
   asio::io_context io(1);
   tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), port});
-  std::cerr << "listening on 127.0.0.1:" << acceptor.local_endpoint().port() << std::endl;
+  std::cerr << "listening on 127.0.0.1:" << acceptor.local_endpoint().port() << '\n';  // cerr: unbuffered
   asio::co_spawn(io, listener(std::move(acceptor)), report);
   io.run();
+} catch (const std::exception& e) {
+  // The port is taken, say: the same report as a connection's exception.
+  std::cerr << "asio_plain_echo: " << e.what() << '\n';
+  return 1;
 }

@@ -110,9 +110,10 @@ struct program_end {
 // the program's exception travels as a value, and the branch always succeeds.
 asio::awaitable<program_end> catch_failure(asio::awaitable<int> program) {
   try {
-    co_return program_end{co_await std::move(program), nullptr};  // suspends for the program's whole life
+    co_return program_end{.exit_code = co_await std::move(program),
+                          .failure = nullptr};  // suspends for the program's whole life
   } catch (...) {
-    co_return program_end{1, std::current_exception()};
+    co_return program_end{.exit_code = 1, .failure = std::current_exception()};
   }
 }
 

@@ -20,11 +20,21 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <ios>
+#include <ostream>
+#include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <variant>
 
+#include "coronet/awaitable.hpp"
+#include "coronet/console.hpp"
 #include "coronet/net.hpp"
+#include "coronet/protocol.hpp"
 #include "tcp_client/client.hpp"
 
 namespace coronet {
@@ -60,7 +70,7 @@ void show_prompt(conversation& talk) {
 // Ends the prompt's line, so that a diagnostic on the same terminal starts on its own.
 void leave_prompt(conversation& talk) {
   if (!talk.prompting) return;
-  talk.con.out << std::endl;
+  talk.con.out << '\n' << std::flush;
   talk.prompting = false;
 }
 
@@ -267,7 +277,7 @@ asio::awaitable<int> print_received_lines(conversation* talk, std::size_t max_li
   }
   // A last line the server did not end is still part of what it sent.
   if (const auto rest = splitter.pending(); !rest.empty()) {
-    show_received(*talk, {strip_line_ending(rest), rest}, pass_through);
+    show_received(*talk, {.text = strip_line_ending(rest), .raw = rest}, pass_through);
     write_through(*talk, pass_through);
   }
   if (talk->quitting) co_return 0;
@@ -284,7 +294,7 @@ asio::awaitable<int> print_received_lines(conversation* talk, std::size_t max_li
 
 asio::awaitable<int> converse(tcp::socket socket, console con, std::size_t max_line,
                               typed_line_editor editor) {
-  conversation talk{std::move(socket), con, std::move(editor)};
+  conversation talk{.socket = std::move(socket), .con = con, .editor = std::move(editor)};
   if (talk.editor) talk.editor.start();
   // Both directions at once; whichever ends first ends the conversation and
   // cancels the other.

@@ -26,15 +26,24 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
+
+#include "coronet/console.hpp"
+#include "coronet/protocol.hpp"
+#include "tcp_client/client.hpp"
 
 namespace coronet {
 
@@ -87,13 +96,14 @@ line_editor::line_editor(console_input& input, std::string prompt)
 line_editor::~line_editor() {
   if (thread_.joinable()) {
     {
-      std::scoped_lock lock(mutex_);
+      const std::scoped_lock lock(mutex_);
       stopping_ = true;
     }
     // A typed line waiting for room in the program's queue is let go.
     input_.stop_delivery();
     const char wake = 's';
-    (void)!::write(wake_write_, &wake, 1);
+    // A failed write loses nothing: the pipe is full, which wakes the editor.
+    [[maybe_unused]] const ssize_t written = ::write(wake_write_, &wake, 1);
     thread_.join();
   }
   ::close(wake_read_);
@@ -101,8 +111,8 @@ line_editor::~line_editor() {
 }
 
 typed_line_editor line_editor::hooks() {
-  return {[this] { start(); },
-          [this](std::string_view text, bool diagnostic) { show_above(text, diagnostic); }};
+  return {.start = [this] { start(); },
+          .show_above = [this](std::string_view text, bool diagnostic) { show_above(text, diagnostic); }};
 }
 
 void line_editor::start() {
@@ -114,16 +124,17 @@ void line_editor::start() {
 
 void line_editor::show_above(std::string_view text, bool diagnostic) {
   {
-    std::scoped_lock lock(mutex_);
+    const std::scoped_lock lock(mutex_);
     if (!queue_.empty() && queued_bytes_ + text.size() > queue_limit) {
       ++missed_lines_;
       return;
     }
     queued_bytes_ += text.size();
-    queue_.push_back({std::string(text), diagnostic});
+    queue_.push_back({.text = std::string(text), .diagnostic = diagnostic});
   }
   const char wake = 'w';
-  (void)!::write(wake_write_, &wake, 1);
+  // A failed write loses nothing: the pipe is full, which wakes the editor.
+  [[maybe_unused]] const ssize_t written = ::write(wake_write_, &wake, 1);
 }
 
 // The editor's thread: every libedit call is made here.
@@ -134,7 +145,8 @@ void line_editor::edit_until_stopped() {
   rl_callback_handler_install(prompt_.c_str(), on_typed_line);
   reading_ = true;
   while (true) {
-    std::array<pollfd, 2> fds{pollfd{wake_read_, POLLIN, 0}, pollfd{0, POLLIN, 0}};
+    std::array<pollfd, 2> fds{pollfd{.fd = wake_read_, .events = POLLIN, .revents = 0},
+                              pollfd{.fd = 0, .events = POLLIN, .revents = 0}};
     // Suspends until the program wakes it, or (while it reads) a key comes.
     if (::poll(fds.data(), reading_ ? 2 : 1, -1) < 0) {
       if (errno == EINTR) continue;
@@ -177,14 +189,15 @@ void line_editor::print_queued() {
   std::deque<shown_line> lines;
   std::size_t missed = 0;
   {
-    std::scoped_lock lock(mutex_);
+    const std::scoped_lock lock(mutex_);
     lines.swap(queue_);
     queued_bytes_ = 0;
     missed = std::exchange(missed_lines_, 0);
   }
   for (const auto& line : lines) print_above_line(line);
   if (missed != 0)
-    print_above_line({fmt::format("({} lines not shown: the console was not reading)", missed), true});
+    print_above_line({.text = fmt::format("({} lines not shown: the console was not reading)", missed),
+                      .diagnostic = true});
 }
 
 // Clears the prompt and the partial line (from its first row: a long line
@@ -215,7 +228,7 @@ void line_editor::take_typed_line(char* line) {
     input_.deliver(asio::error::eof, {});
     return;
   }
-  std::string text(line);
+  const std::string text(line);
   std::free(line);  // NOLINT(cppcoreguidelines-no-malloc): libedit allocated it with malloc
   if (!text.empty()) add_history(text.c_str());
   if (text.size() > input_.max_line()) {

@@ -4,10 +4,13 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <iostream>
 #include <limits>
+#include <utility>
 
 #include "coronet/command_line.hpp"
+#include "coronet/console.hpp"
 #include "coronet/program.hpp"
 #include "tcp_client/client.hpp"
 #ifdef CORONET_LINE_EDITOR
@@ -47,7 +50,8 @@ int main(int argc, char** argv) try {
   // Ctrl-C (or SIGTERM) ends the client where it stands; the exit code says which signal.
   coronet::stop_signals signals(io);
   coronet::console_input input(io.get_executor(), options.max_line);
-  const coronet::console con{input, std::cout, std::cerr, coronet::stdout_is_terminal()};
+  const coronet::console con{
+      .input = input, .out = std::cout, .err = std::cerr, .interactive = coronet::stdout_is_terminal()};
   coronet::typed_line_editor hooks;
 #ifdef CORONET_LINE_EDITOR
   // At a terminal (stdin and stdout), libedit edits the line being typed;

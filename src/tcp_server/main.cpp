@@ -4,17 +4,34 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <cstddef>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "coronet/command_line.hpp"
+#include "coronet/console.hpp"
 #include "coronet/program.hpp"
+#include "coronet/protocol.hpp"
 #include "tcp_server/fast_io.hpp"
+#include "tcp_server/options.hpp"
 #include "tcp_server/server.hpp"
+
+namespace {
+
+// The --mode word, one of those CLI::IsMember let through.
+coronet::server_mode mode_named(std::string_view word) {
+  if (word == "echo") return coronet::server_mode::echo;
+  if (word == "room") return coronet::server_mode::room;
+  return coronet::server_mode::chat;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) try {
   namespace asio = boost::asio;
   coronet::server_options options;
-  double idle_timeout_seconds = static_cast<double>(coronet::default_idle_timeout.count());
+  auto idle_timeout_seconds = static_cast<double>(coronet::default_idle_timeout.count());
 
   CLI::App app("Serves the seed's TCP conversation to every client at once: chat, echo or room.",
                "tcp_server");
@@ -41,9 +58,7 @@ int main(int argc, char** argv) try {
       ->capture_default_str();
   app.add_flag("--verbose", options.verbose, "Report every connection on stderr");
   if (const auto exit_code = coronet::parse_command_line(app, argc, argv)) return *exit_code;
-  options.mode = mode == "echo"   ? coronet::server_mode::echo
-                 : mode == "room" ? coronet::server_mode::room
-                                  : coronet::server_mode::chat;
+  options.mode = mode_named(mode);
   options.idle_timeout = std::chrono::milliseconds(static_cast<long long>(idle_timeout_seconds * 1000));
 
   coronet::keep_freed_memory_for_reuse();  // a speed trick, see fast_io.hpp
@@ -71,7 +86,8 @@ int main(int argc, char** argv) try {
 
   coronet::console_input input(server_executor, options.max_line);
   if (options.mode == coronet::server_mode::chat) input.read_stdin();
-  coronet::console console{input, out, err, coronet::stdout_is_terminal()};
+  const coronet::console console{
+      .input = input, .out = out, .err = err, .interactive = coronet::stdout_is_terminal()};
 
   const int exit_code = coronet::run_to_exit_code(
       io, server_executor, signals,

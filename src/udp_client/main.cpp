@@ -3,8 +3,10 @@
 #include <boost/asio/io_context.hpp>
 
 #include <iostream>
+#include <utility>
 
 #include "coronet/command_line.hpp"
+#include "coronet/console.hpp"
 #include "coronet/program.hpp"
 #include "udp_client/udp_client.hpp"
 
@@ -36,7 +38,8 @@ int main(int argc, char** argv) try {
   coronet::stop_signals signals(io);
   coronet::console_input input(io.get_executor());
   input.read_stdin();
-  const coronet::console console{input, std::cout, std::cerr, coronet::stdout_is_terminal()};
+  const coronet::console console{
+      .input = input, .out = std::cout, .err = std::cerr, .interactive = coronet::stdout_is_terminal()};
   return coronet::run_to_exit_code(io, io.get_executor(), signals,
                                    coronet::run_udp_client(std::move(options), console),
                                    coronet::signal_exit::interrupted, std::cerr, "udp_client");

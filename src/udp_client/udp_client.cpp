@@ -22,10 +22,20 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <ostream>
+#include <ratio>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "coronet/awaitable.hpp"
+#include "coronet/console.hpp"
 #include "coronet/net.hpp"
+#include "coronet/protocol.hpp"
 
 namespace coronet {
 
@@ -45,6 +55,9 @@ struct session {
   udp::socket socket;
   udp_client_options options;
   console con;
+  std::vector<udp::endpoint> servers;
+  std::size_t current = 0;     // the address in use; the next is tried while none has answered
+  bool answered_once = false;  // by any address: from then on the client stays with it
   std::vector<char> buffer = std::vector<char>(receive_buffer_size);
 };
 
@@ -90,8 +103,36 @@ bool drop_late_replies(session& s) {
   return true;
 }
 
+// One try's wait for the echo of `line`, sent at `sent_at`: suspends until a
+// datagram arrives or `timer` expires; the operator cancels whichever wait
+// did not finish first. Late or unexpected replies are skipped, and the race
+// runs again against the same deadline. No outcome: this try timed out.
+asio::awaitable<std::optional<outcome>> await_echo(session* s, std::string_view line,
+                                                   asio::steady_timer* timer,
+                                                   steady_clock::time_point sent_at) {
+  while (true) {
+    auto first = co_await (s->socket.async_receive(asio::buffer(s->buffer), use_nothrow_awaitable) ||
+                           timer->async_wait(use_nothrow_awaitable));
+    if (first.index() == 1) co_return std::nullopt;  // timed out
+    auto [receive_error, size] = std::get<0>(first);
+    if (is_refusal(receive_error)) co_return outcome::refused;
+    if (receive_error) {
+      write_line(s->con.err, fmt::format("error: cannot receive: {}", describe(receive_error)));
+      co_return outcome::failed;
+    }
+    const std::string_view reply = strip_line_ending({s->buffer.data(), size});
+    if (reply == line) {
+      print_reply(*s, reply, steady_clock::now() - sent_at);
+      co_return outcome::answered;
+    }
+    if (s->options.verbose)
+      write_line(s->con.err, fmt::format("ignored a late or unexpected reply: {}", terminal_safe(reply)));
+  }
+}
+
 // Sends one line on the connected socket and waits for its echo, sending it
-// again after each timeout, up to options.retries times.
+// again after each timeout, up to options.retries times. Suspends in each
+// send and in await_echo().
 asio::awaitable<outcome> exchange(session* s, std::string_view line) {
   if (!drop_late_replies(*s)) co_return outcome::refused;
   asio::steady_timer timer(s->socket.get_executor());
@@ -105,26 +146,8 @@ asio::awaitable<outcome> exchange(session* s, std::string_view line) {
       co_return outcome::failed;
     }
     timer.expires_at(sent_at + s->options.timeout);
-    while (true) {
-      // Suspends until a datagram arrives or this try times out; the
-      // operator cancels whichever wait did not finish first.
-      auto first = co_await (s->socket.async_receive(asio::buffer(s->buffer), use_nothrow_awaitable) ||
-                             timer.async_wait(use_nothrow_awaitable));
-      if (first.index() == 1) break;  // timed out
-      auto [receive_error, size] = std::get<0>(first);
-      if (is_refusal(receive_error)) co_return outcome::refused;
-      if (receive_error) {
-        write_line(s->con.err, fmt::format("error: cannot receive: {}", describe(receive_error)));
-        co_return outcome::failed;
-      }
-      const std::string_view reply = strip_line_ending({s->buffer.data(), size});
-      if (reply == line) {
-        print_reply(*s, reply, steady_clock::now() - sent_at);
-        co_return outcome::answered;
-      }
-      if (s->options.verbose)
-        write_line(s->con.err, fmt::format("ignored a late or unexpected reply: {}", terminal_safe(reply)));
-    }
+    const std::optional<outcome> result = co_await await_echo(s, line, &timer, sent_at);
+    if (result) co_return *result;
     if (s->options.verbose && attempt < tries)
       write_line(s->con.err, fmt::format("no reply within {} ms, sending again", s->options.timeout.count()));
   }
@@ -157,12 +180,39 @@ asio::awaitable<std::vector<udp::endpoint>> resolve_server(udp_client_options op
   const std::string host(unbracketed(options.host));  // "[::1]" is ::1
   auto [ec, results] = co_await resolver.async_resolve(host, std::to_string(options.port),
                                                        udp::resolver::numeric_service, use_nothrow_awaitable);
-  std::vector<udp::endpoint> v4, v6;
+  std::vector<udp::endpoint> v4;
+  std::vector<udp::endpoint> v6;
   for (const auto& entry : results)
     (entry.endpoint().address().is_v4() ? v4 : v6).push_back(entry.endpoint());
   v4.insert(v4.end(), v6.begin(), v6.end());
   if (v4.empty()) write_line(con.err, fmt::format("error: cannot resolve {}: {}", host, describe(ec)));
   co_return v4;
+}
+
+// exchange() with the address in use. Nobody listens there: while no address
+// has answered, the next one gets the same line (localhost may be ::1 as
+// well as 127.0.0.1). Refused: nobody listens at the last address tried (said
+// here), or the next could not be aimed at (aim_at() said why); either ends
+// the client. Suspends in each exchange().
+asio::awaitable<outcome> exchange_with_any(session* s, std::string_view line) {
+  outcome result = co_await exchange(s, line);
+  while (result == outcome::refused && !s->answered_once && s->current + 1 < s->servers.size()) {
+    if (s->options.verbose)
+      write_line(s->con.err, fmt::format("no server at {} (connection refused)",
+                                         format_endpoint(s->servers[s->current])));
+    if (!aim_at(*s, s->servers[++s->current])) co_return outcome::refused;
+    result = co_await exchange(s, line);
+  }
+  if (result == outcome::refused) {
+    write_line(s->con.err,
+               fmt::format("no server at {} (connection refused)", format_endpoint(s->servers[s->current])));
+  }
+  if (result == outcome::answered && !s->answered_once) {
+    s->answered_once = true;
+    if (s->options.verbose)
+      write_line(s->con.err, fmt::format("{} answered", format_endpoint(s->servers[s->current])));
+  }
+  co_return result;
 }
 
 }  // namespace
@@ -175,10 +225,11 @@ asio::awaitable<int> run_udp_client(udp_client_options options, console con) {
 
 asio::awaitable<int> send_lines(std::vector<udp::endpoint> servers, udp_client_options options, console con) {
   const auto executor = co_await asio::this_coro::executor;
-  session s{udp::socket(executor), std::move(options), con};
-  std::size_t current = 0;  // the address in use; the next is tried while none has answered
-  bool answered_once = false;
-  if (!aim_at(s, servers[current])) co_return 1;
+  session s{.socket = udp::socket(executor),
+            .options = std::move(options),
+            .con = con,
+            .servers = std::move(servers)};
+  if (!aim_at(s, s.servers[s.current])) co_return 1;
 
   bool all_answered = true;
   for (const auto cs = co_await asio::this_coro::cancellation_state;;) {
@@ -195,43 +246,26 @@ asio::awaitable<int> send_lines(std::vector<udp::endpoint> servers, udp_client_o
       all_answered = false;
       continue;
     }
-    if (line.size() > max_payload(servers[current])) {
+    const udp::endpoint& server = s.servers[s.current];
+    if (line.size() > max_payload(server)) {
       write_line(s.con.err,
                  fmt::format("error: a line of {} bytes does not fit in one datagram (at most {}), not sent",
-                             line.size(), max_payload(servers[current])));
+                             line.size(), max_payload(server)));
       all_answered = false;
       continue;
     }
     if (!s.options.wait_for_reply) {
       auto [send_error, sent] =
-          co_await s.socket.async_send_to(asio::buffer(line), servers[current], use_nothrow_awaitable);
+          co_await s.socket.async_send_to(asio::buffer(line), server, use_nothrow_awaitable);
       if (send_error) {
-        write_line(s.con.err, fmt::format("error: cannot send to {}: {}", format_endpoint(servers[current]),
+        write_line(s.con.err, fmt::format("error: cannot send to {}: {}", format_endpoint(server),
                                           describe(send_error)));
         all_answered = false;
       }
       continue;
     }
-    outcome result = co_await exchange(&s, line);
-    // Nobody listens there: while no address has answered, the next one
-    // gets the same line (localhost may be ::1 as well as 127.0.0.1).
-    while (result == outcome::refused && !answered_once && current + 1 < servers.size()) {
-      if (s.options.verbose)
-        write_line(s.con.err,
-                   fmt::format("no server at {} (connection refused)", format_endpoint(servers[current])));
-      if (!aim_at(s, servers[++current])) co_return 1;
-      result = co_await exchange(&s, line);
-    }
-    if (result == outcome::refused) {
-      write_line(s.con.err,
-                 fmt::format("no server at {} (connection refused)", format_endpoint(servers[current])));
-      co_return 1;
-    }
-    if (result == outcome::answered && !answered_once) {
-      answered_once = true;
-      if (s.options.verbose)
-        write_line(s.con.err, fmt::format("{} answered", format_endpoint(servers[current])));
-    }
+    const outcome result = co_await exchange_with_any(&s, line);
+    if (result == outcome::refused) co_return 1;
     if (result != outcome::answered) all_answered = false;
   }
   co_return all_answered ? 0 : 1;

@@ -3,6 +3,8 @@
 // it. The work is in udp_server.cpp.
 #include <boost/asio/io_context.hpp>
 
+#include <utility>
+
 #include "coronet/command_line.hpp"
 #include "coronet/console.hpp"
 #include "coronet/program.hpp"
