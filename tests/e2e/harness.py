@@ -46,6 +46,14 @@ def program(name, *args):
     return emulator() + [os.path.join(options().bin, name + suffix)] + [str(a) for a in args]
 
 
+def skip_under_emulator(why):
+    """Ends the script as skipped (exit 77), saying `why`, when the programs
+    run under an emulator (Wine for the mingw build)."""
+    if emulator():
+        print(f"skipped: {why}")
+        raise SystemExit(SKIP)
+
+
 def need(*tools):
     """Skips the whole script (exit 77) when a peer program is missing."""
     for tool in tools:

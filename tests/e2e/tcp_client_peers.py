@@ -107,8 +107,6 @@ def test_socat_echo_both_directions_at_once():
 
 
 if __name__ == "__main__":
-    if harness.emulator():
-        print("skipped: Linux peers; the native build runs this test")
-        raise SystemExit(harness.SKIP)
+    harness.skip_under_emulator("Linux peers; the native build runs this test")
     harness.need("nc", "socat")
     harness.run(test_netcat_listener, test_socat_echo, test_socat_echo_both_directions_at_once)

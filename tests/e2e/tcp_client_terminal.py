@@ -23,9 +23,7 @@ parser.add_argument("--line-editor", default="ON")
 if parser.parse_known_args()[0].line_editor.upper() in ("OFF", "FALSE", "0", ""):
     print("skipped: tcp_client was built without libedit (the plain console at a terminal too)")
     raise SystemExit(harness.SKIP)
-if harness.emulator():
-    print("skipped: a pseudo-terminal is a POSIX thing; Windows keeps the plain console")
-    raise SystemExit(harness.SKIP)
+harness.skip_under_emulator("a pseudo-terminal is a POSIX thing; Windows keeps the plain console")
 
 PROMPT = "SEND (q or Q to quit): "
 RUNS = int(os.environ.get("CORONET_TERMINAL_RUNS", "20"))

@@ -5,7 +5,6 @@ UDP may drop datagrams: see udp_checks.py for what each check may expect."""
 
 import socket
 import subprocess
-import sys
 import time
 
 import harness
@@ -45,8 +44,6 @@ def test_client_against_socat_echo():
 
 
 if __name__ == "__main__":
-    if harness.emulator():
-        print("skipped: socat is a Linux peer; the Windows build is tested by udp_pair")
-        sys.exit(harness.SKIP)
+    harness.skip_under_emulator("socat is a Linux peer; the Windows build is tested by udp_pair")
     harness.need("socat")
     harness.run(test_socat_client_gets_echo, test_client_against_socat_echo)
