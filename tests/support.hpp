@@ -204,6 +204,18 @@ struct peer {
 };
 
 asio::awaitable<peer> connect_to(std::uint16_t port);
+// `count` clients, connected one after the other.
+asio::awaitable<std::vector<peer>> connect_clients(std::uint16_t port, std::size_t count);
+// A client, once the server has said that it connected.
+asio::awaitable<peer> connect_announced(test_server* server);
+// Sends `line` (with its LF) and reads it back.
+asio::awaitable<void> expect_echo(peer* p, std::string line);
+
+// A test that is given the server and one client connected to it.
+using test_with_client = asio::awaitable<void> (*)(test_server* server, peer client);
+// Runs `test` beside a test_server with `options` (on `threads`), on one client.
+void run_with_client(server_options options, test_with_client test);
+void run_with_client(server_options options, unsigned threads, test_with_client test);
 
 // Three clients of one room, in the order they connect: one that will not
 // read (its receive buffer kept small, so the server's queue for it fills

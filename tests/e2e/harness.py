@@ -8,6 +8,7 @@ ends with 'N passed, N failed'. Exit 0 when all passed, 1 when any failed,
 """
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -45,6 +46,14 @@ def program(name, *args):
     return emulator() + [os.path.join(options().bin, name + suffix)] + [str(a) for a in args]
 
 
+def skip_under_emulator(why):
+    """Ends the script as skipped (exit 77), saying `why`, when the programs
+    run under an emulator (Wine for the mingw build)."""
+    if emulator():
+        print(f"skipped: {why}")
+        raise SystemExit(SKIP)
+
+
 def need(*tools):
     """Skips the whole script (exit 77) when a peer program is missing."""
     for tool in tools:
@@ -74,6 +83,17 @@ def start_server(name, *args, timeout=30, **kwargs):
             return proc, int(found.group(2))
     proc.kill()
     raise RuntimeError(f"{name} did not say where it listens within {timeout}s")
+
+
+@contextlib.contextmanager
+def running_server(name, *args, **kwargs):
+    """start_server() for a `with` block: yields (process, port) and stops
+    the server when the block ends, however it ends."""
+    proc, port = start_server(name, *args, **kwargs)
+    try:
+        yield proc, port
+    finally:
+        stop(proc)
 
 
 # The ThreadSanitizer runtime of the tsan preset (clang 14) now and then
@@ -160,6 +180,13 @@ def check(condition, what):
         _checks["failed"] += 1
         print(f"FAILED: {what}")
     return condition
+
+
+def check_printed_back(result, sent, exit_what, printed_what):
+    """A client run (subprocess.run) that had `sent` on its stdin: it exits 0
+    and prints back exactly `sent`; the checks say `exit_what`, `printed_what`."""
+    check(result.returncode == 0, exit_what)
+    check(result.stdout == sent, printed_what)
 
 
 def run(*tests):

@@ -15,9 +15,7 @@ import time
 import harness
 from harness import check
 
-if harness.emulator():
-    print("skipped: the servers' consoles are checked against the native build")
-    raise SystemExit(harness.SKIP)
+harness.skip_under_emulator("the servers' consoles are checked against the native build")
 
 
 class Lines:

@@ -13,9 +13,7 @@ import time
 import harness
 from harness import check
 
-if harness.emulator():
-    print("skipped: checked against the native build (signals)")
-    raise SystemExit(harness.SKIP)
+harness.skip_under_emulator("checked against the native build (signals)")
 
 TRIES = 5
 

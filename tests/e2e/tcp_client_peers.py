@@ -87,8 +87,8 @@ def test_socat_echo():
     socat, port = start_socat_echo()
     try:
         result = run_client_until_connected(port, b"a\nb\n")
-        check(result.returncode == 0, f"exit 0 (got {result.returncode}, stderr {result.stderr!r})")
-        check(result.stdout == b"a\nb\n", f"stdout is exactly a, b (got {result.stdout!r})")
+        harness.check_printed_back(result, b"a\nb\n", f"exit 0 (got {result.returncode}, stderr {result.stderr!r})",
+                                   f"stdout is exactly a, b (got {result.stdout!r})")
     finally:
         harness.stop(socat)
 
@@ -100,15 +100,13 @@ def test_socat_echo_both_directions_at_once():
     socat, port = start_socat_echo()
     try:
         result = run_client_until_connected(port, lines)
-        check(result.returncode == 0, f"exit 0 (got {result.returncode}, stderr {result.stderr!r})")
-        check(result.stdout == lines, f"all {len(lines)} bytes came back in order (got {len(result.stdout)})")
+        harness.check_printed_back(result, lines, f"exit 0 (got {result.returncode}, stderr {result.stderr!r})",
+                                   f"all {len(lines)} bytes came back in order (got {len(result.stdout)})")
     finally:
         harness.stop(socat)
 
 
 if __name__ == "__main__":
-    if harness.emulator():
-        print("skipped: Linux peers; the native build runs this test")
-        raise SystemExit(harness.SKIP)
+    harness.skip_under_emulator("Linux peers; the native build runs this test")
     harness.need("nc", "socat")
     harness.run(test_netcat_listener, test_socat_echo, test_socat_echo_both_directions_at_once)

@@ -10,9 +10,7 @@ import harness
 from harness import check
 
 harness.need("nc")
-if harness.emulator():
-    print("skipped: netcat is checked against the native build")
-    raise SystemExit(harness.SKIP)
+harness.skip_under_emulator("netcat is checked against the native build")
 
 
 def nc(port, data, timeout=30):

@@ -124,8 +124,7 @@ def test_chat_escape_sequences():
 
 
 def test_echo_hostile_bytes():
-    proc, port = harness.start_server("tcp_server", "--mode", "echo", "--max-line", "64")
-    try:
+    with harness.running_server("tcp_server", "--mode", "echo", "--max-line", "64") as (_, port):
         client = harness.connect(port)
         lines = [b"a" * 64 + b"\n", b"b" * 63 + b"\r\n", b"nul\x00inside\n", b"\xc3\x28\xff\xfe invalid\n",
                  b"\xff\xfb\x01\xff\xfd\x03iac\n", b"\r\n", b"cr\ronly\n", b"\n", b"\x1b[2J\x1b]0;t\x07\n"]
@@ -138,13 +137,10 @@ def test_echo_hostile_bytes():
         other = harness.connect(port)
         other.sendall(b"unaffected\n")
         check(recv_line(other) == b"unaffected\n", "another connection is unaffected")
-    finally:
-        harness.stop(proc)
 
 
 def test_reset_mid_line():
-    proc, port = harness.start_server("tcp_server", "--mode", "echo")
-    try:
+    with harness.running_server("tcp_server", "--mode", "echo") as (proc, port):
         victim = harness.connect(port)
         victim.sendall(b"half of a li")
         victim.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -154,14 +150,11 @@ def test_reset_mid_line():
         client = harness.connect(port)
         client.sendall(b"next\n")
         check(recv_line(client) == b"next\n", "the server keeps serving after the reset")
-    finally:
-        harness.stop(proc)
 
 
 def test_limits():
-    proc, port = harness.start_server("tcp_server", "--mode", "echo", "--idle-timeout", "0.5",
-                                      "--max-connections", "1")
-    try:
+    with harness.running_server("tcp_server", "--mode", "echo", "--idle-timeout", "0.5",
+                                "--max-connections", "1") as (_, port):
         first = harness.connect(port)
         first.sendall(b"in\n")
         recv_line(first)
@@ -170,13 +163,10 @@ def test_limits():
         start = time.monotonic()
         check(recv_all(first) == b"error: idle timeout\n", "an idle client gets 'error: idle timeout'")
         check(time.monotonic() - start < 3, "the idle timeout comes on time")
-    finally:
-        harness.stop(proc)
 
 
 def test_room():
-    proc, port = harness.start_server("tcp_server", "--mode", "room")
-    try:
+    with harness.running_server("tcp_server", "--mode", "room") as (_, port):
         a = harness.connect(port)
         b = harness.connect(port)
         check(recv_line(a) == b"* " + name_of(b) + b" joined\n", "a join notice")
@@ -189,8 +179,6 @@ def test_room():
         b.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         b.close()  # a reset: gone for good
         check(recv_line(a) == b"* " + b_name + b" left\n", "a leave notice")
-    finally:
-        harness.stop(proc)
 
 
 def test_shutdown():

@@ -10,9 +10,7 @@ import harness
 from harness import check
 
 harness.need("socat")
-if harness.emulator():
-    print("skipped: socat is checked against the native build")
-    raise SystemExit(harness.SKIP)
+harness.skip_under_emulator("socat is checked against the native build")
 
 
 def socat(port, *options):

@@ -12,9 +12,7 @@ import harness
 from harness import check
 
 harness.need("telnet")
-if harness.emulator():
-    print("skipped: telnet is checked against the native build")
-    raise SystemExit(harness.SKIP)
+harness.skip_under_emulator("telnet is checked against the native build")
 
 
 def read_into(stream, sink):

@@ -15,9 +15,7 @@ import time
 import harness
 from harness import check
 
-if harness.emulator():
-    print("skipped: checked against the native build (a pty, nc)")
-    raise SystemExit(harness.SKIP)
+harness.skip_under_emulator("checked against the native build (a pty, nc)")
 
 
 def test_a_person_on_nc_answers():

@@ -122,7 +122,5 @@ def test_sigterm_during_flood():
 
 
 if __name__ == "__main__":
-    if harness.emulator():
-        print("skipped: the flood runs on the native builds; the Windows build is tested by udp_pair")
-        sys.exit(harness.SKIP)
+    harness.skip_under_emulator("the flood runs on the native builds; the Windows build is tested by udp_pair")
     harness.run(test_random_datagrams_all_echoed, test_sigterm_during_flood)

@@ -5,7 +5,6 @@ UDP may drop datagrams: see udp_checks.py for what each check may expect."""
 
 import socket
 import subprocess
-import sys
 import time
 
 import harness
@@ -79,8 +78,6 @@ def test_client_retries_against_silent_nc():
 
 
 if __name__ == "__main__":
-    if harness.emulator():
-        print("skipped: nc is a Linux peer; the Windows build is tested by udp_pair")
-        sys.exit(harness.SKIP)
+    harness.skip_under_emulator("nc is a Linux peer; the Windows build is tested by udp_pair")
     harness.need("nc")
     harness.run(test_nc_client_gets_echo, test_client_no_wait_to_nc, test_client_retries_against_silent_nc)

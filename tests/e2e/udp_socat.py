@@ -5,7 +5,6 @@ UDP may drop datagrams: see udp_checks.py for what each check may expect."""
 
 import socket
 import subprocess
-import sys
 import time
 
 import harness
@@ -37,15 +36,14 @@ def test_client_against_socat_echo():
         lines = b"".join(b"line %d\n" % i for i in range(20))
         result = subprocess.run(harness.program("udp_client", "127.0.0.1", port), input=lines,
                                 capture_output=True, timeout=60)
-        check(result.returncode == 0, f"every line answered by socat: exit 0 ({result.returncode}, {result.stderr!r})")
-        check(result.stdout == lines, f"every echo printed once, in order: {result.stdout[:60]!r}...")
+        harness.check_printed_back(result, lines,
+                                   f"every line answered by socat: exit 0 ({result.returncode}, {result.stderr!r})",
+                                   f"every echo printed once, in order: {result.stdout[:60]!r}...")
     finally:
         harness.stop(echo)
 
 
 if __name__ == "__main__":
-    if harness.emulator():
-        print("skipped: socat is a Linux peer; the Windows build is tested by udp_pair")
-        sys.exit(harness.SKIP)
+    harness.skip_under_emulator("socat is a Linux peer; the Windows build is tested by udp_pair")
     harness.need("socat")
     harness.run(test_socat_client_gets_echo, test_client_against_socat_echo)

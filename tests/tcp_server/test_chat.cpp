@@ -12,94 +12,83 @@ namespace asio = boost::asio;
 using namespace coronet::testing;
 
 TEST_CASE("chat shows each client's line on stdout with its address and made terminal-safe") {
-  test_server server(options_for(server_mode::chat));
-  server.run([](test_server* server) -> asio::awaitable<void> {
-    auto client = co_await connect_to(server->port());
-    const std::string name = client.name();
-    co_await client.send("hello there\r\n\x1b]0;owned\x07\x1b[2J\n\n");
-    co_await server->expect_output("<" + name + "> \n");
-    CHECK(server->output() ==
-          "<" + name + "> hello there\n<" + name + "> \\x1b]0;owned\\x07\\x1b[2J\n<" + name + "> \n");
-    CHECK(contains(server->errors(), name + " connected\n"));
-  }(&server));
+  run_with_client(
+      options_for(server_mode::chat), [](test_server* server, peer client) -> asio::awaitable<void> {
+        const std::string name = client.name();
+        co_await client.send("hello there\r\n\x1b]0;owned\x07\x1b[2J\n\n");
+        co_await server->expect_output("<" + name + "> \n");
+        CHECK(server->output() ==
+              "<" + name + "> hello there\n<" + name + "> \\x1b]0;owned\\x07\\x1b[2J\n<" + name + "> \n");
+        CHECK(contains(server->errors(), name + " connected\n"));
+      });
 }
 
 TEST_CASE("chat sends each typed line to every client") {
-  test_server server(options_for(server_mode::chat));
-  server.run([](test_server* server) -> asio::awaitable<void> {
-    auto a = co_await connect_to(server->port());
-    auto b = co_await connect_to(server->port());
-    co_await server->expect_errors(b.name() + " connected");
+  run_with_client(options_for(server_mode::chat), [](test_server* server, peer a) -> asio::awaitable<void> {
+    auto b = co_await connect_announced(server);
     server->input().push("good evening");
     server->input().push("");
     co_await a.expect_line("good evening\n");
     co_await b.expect_line("good evening\n");
     co_await a.expect_line("\n");
     co_await b.expect_line("\n");
-  }(&server));
+  });
 }
 
 TEST_CASE("chat: a client's 'q' ends only its own session") {
-  test_server server(options_for(server_mode::chat));
-  server.run([](test_server* server) -> asio::awaitable<void> {
-    auto leaving = co_await connect_to(server->port());
-    auto staying = co_await connect_to(server->port());
-    const std::string name = leaving.name();
-    co_await leaving.send("bye now\nq\nnever shown\n");
-    co_await leaving.expect_end("");
-    co_await server->expect_errors(name + " disconnected");
-    CHECK_FALSE(contains(server->output(), "never shown"));
-    CHECK_FALSE(contains(server->output(), "> q\n"));
-    co_await staying.send("still talking\n");
-    co_await server->expect_output("> still talking\n");
-  }(&server));
+  run_with_client(options_for(server_mode::chat),
+                  [](test_server* server, peer leaving) -> asio::awaitable<void> {
+                    auto staying = co_await connect_to(server->port());
+                    const std::string name = leaving.name();
+                    co_await leaving.send("bye now\nq\nnever shown\n");
+                    co_await leaving.expect_end("");
+                    co_await server->expect_errors(name + " disconnected");
+                    CHECK_FALSE(contains(server->output(), "never shown"));
+                    CHECK_FALSE(contains(server->output(), "> q\n"));
+                    co_await staying.send("still talking\n");
+                    co_await server->expect_output("> still talking\n");
+                  });
 }
 
 TEST_CASE("chat: the operator's 'q' sends q to every client and ends them while the server keeps listening") {
-  test_server server(options_for(server_mode::chat));
-  server.run([](test_server* server) -> asio::awaitable<void> {
-    auto a = co_await connect_to(server->port());
-    auto b = co_await connect_to(server->port());
-    co_await server->expect_errors(b.name() + " connected");
+  run_with_client(options_for(server_mode::chat), [](test_server* server, peer a) -> asio::awaitable<void> {
+    auto b = co_await connect_announced(server);
     server->input().push("last words");
     server->input().push("q");
     co_await a.expect_end("last words\nq\n");
     co_await b.expect_end("last words\nq\n");
-    auto later = co_await connect_to(server->port());
-    co_await server->expect_errors(later.name() + " connected");
+    auto later = co_await connect_announced(server);
     server->input().push("welcome back");
     co_await later.expect_line("welcome back\n");
-  }(&server));
+  });
 }
 
 TEST_CASE("chat: the end of the operator's input is not a quit") {
-  test_server server(options_for(server_mode::chat));
-  server.run([](test_server* server) -> asio::awaitable<void> {
-    auto before = co_await connect_to(server->port());
-    server->input().push_end();
-    // Time for the server to take the end of input (nothing shows that it
-    // has: it must do nothing), then a client connects after it.
-    co_await sleep_for(50ms);
-    auto after = co_await connect_to(server->port());
-    co_await before.send("one\n");
-    co_await after.send("two\n");
-    co_await server->expect_output("> two\n");
-    CHECK(contains(server->output(), "> one\n"));
-  }(&server));
+  run_with_client(options_for(server_mode::chat),
+                  [](test_server* server, peer before) -> asio::awaitable<void> {
+                    server->input().push_end();
+                    // Time for the server to take the end of input (nothing shows that it
+                    // has: it must do nothing), then a client connects after it.
+                    co_await sleep_for(50ms);
+                    auto after = co_await connect_to(server->port());
+                    co_await before.send("one\n");
+                    co_await after.send("two\n");
+                    co_await server->expect_output("> two\n");
+                    CHECK(contains(server->output(), "> one\n"));
+                  });
 }
 
 TEST_CASE("chat: a client that resets in the middle of a line leaves nothing behind") {
-  test_server server(options_for(server_mode::chat));
-  server.run([](test_server* server) -> asio::awaitable<void> {
-    auto client = co_await connect_to(server->port());
-    const std::string name = client.name();
-    co_await client.send("half of a li");
-    client.socket.set_option(asio::socket_base::linger(true, 0));  // close() sends RST
-    client.socket.close();
-    co_await server->expect_errors(name + " disconnected");
-    auto next = co_await connect_to(server->port());
-    co_await next.send("fine\n");
-    co_await server->expect_output("> fine\n");
-    CHECK_FALSE(contains(server->output(), "half"));
-  }(&server));
+  run_with_client(options_for(server_mode::chat),
+                  [](test_server* server, peer client) -> asio::awaitable<void> {
+                    const std::string name = client.name();
+                    co_await client.send("half of a li");
+                    client.socket.set_option(asio::socket_base::linger(true, 0));  // close() sends RST
+                    client.socket.close();
+                    co_await server->expect_errors(name + " disconnected");
+                    auto next = co_await connect_to(server->port());
+                    co_await next.send("fine\n");
+                    co_await server->expect_output("> fine\n");
+                    CHECK_FALSE(contains(server->output(), "half"));
+                  });
 }

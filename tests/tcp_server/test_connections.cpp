@@ -15,27 +15,22 @@ using namespace coronet::testing;
 TEST_CASE("every mode: past max-connections a client gets 'error: server full'; the others go on") {
   server_options options = options_for(any_mode());
   options.max_connections = 2;
-  test_server server(options);
-  server.run([](test_server* server) -> asio::awaitable<void> {
-    auto a = co_await connect_to(server->port());
+  run_with_client(options, [](test_server* server, peer a) -> asio::awaitable<void> {
     auto b = co_await connect_to(server->port());
     co_await expect_served(server, &b, &a, "admitted");  // both are in by now
     auto c = co_await connect_to(server->port());
     co_await c.expect_end("error: server full\n");
     co_await expect_served(server, &a, &b, "unaffected");
-  }(&server));
+  });
 }
 
 TEST_CASE("past max-connections a client gets 'error: server full' and a freed place is given again") {
   server_options options = options_for(server_mode::echo);
   options.max_connections = 2;
   options.verbose = true;  // "disconnected" says when a place is free
-  test_server server(options);
-  server.run([](test_server* server) -> asio::awaitable<void> {
-    auto first = co_await connect_to(server->port());
+  run_with_client(options, [](test_server* server, peer first) -> asio::awaitable<void> {
     auto second = co_await connect_to(server->port());
-    co_await second.send("hi\n");
-    co_await second.expect_line("hi\n");  // both admitted by now
+    co_await expect_echo(&second, "hi\n");  // both admitted by now
     auto third = co_await connect_to(server->port());
     co_await third.expect_end("error: server full\n");
     const std::string first_name = first.name();
@@ -45,11 +40,9 @@ TEST_CASE("past max-connections a client gets 'error: server full' and a freed p
     // server says after it has let go of the place.
     co_await server->expect_errors(first_name + " disconnected");
     auto fourth = co_await connect_to(server->port());
-    co_await fourth.send("again\n");
-    co_await fourth.expect_line("again\n");
-    co_await second.send("unaffected\n");
-    co_await second.expect_line("unaffected\n");
-  }(&server));
+    co_await expect_echo(&fourth, "again\n");
+    co_await expect_echo(&second, "unaffected\n");
+  });
 }
 
 TEST_CASE("exactly max-connections clients are all admitted and served at once") {
@@ -57,9 +50,7 @@ TEST_CASE("exactly max-connections clients are all admitted and served at once")
   options.max_connections = 3;
   test_server server(options);
   server.run([](test_server* server) -> asio::awaitable<void> {
-    std::vector<peer> clients;
-    clients.reserve(3);
-    for (int i = 0; i < 3; ++i) clients.push_back(co_await connect_to(server->port()));
+    auto clients = co_await connect_clients(server->port(), 3);
     for (int round = 0; round < 3; ++round) {
       for (auto& client : clients) co_await client.send(client.name() + " " + std::to_string(round) + "\n");
       for (auto& client : clients)
@@ -78,16 +69,12 @@ TEST_CASE("one client past max-connections gets 'error: server full' and the adm
     std::vector<peer> clients;
     for (int i = 0; i < 3; ++i) {
       clients.push_back(co_await connect_to(server->port()));
-      co_await clients.back().send("in\n");
-      co_await clients.back().expect_line("in\n");  // admitted before the next one connects
+      co_await expect_echo(&clients.back(), "in\n");  // admitted before the next one connects
     }
     auto one_too_many = co_await connect_to(server->port());
     const std::string turned_away = one_too_many.name();
     co_await one_too_many.expect_end("error: server full\n");
     co_await server->expect_errors(turned_away + " turned away: server full");
-    for (auto& client : clients) {
-      co_await client.send("unaffected\n");
-      co_await client.expect_line("unaffected\n");
-    }
+    for (auto& client : clients) co_await expect_echo(&client, "unaffected\n");
   }(&server));
 }

@@ -17,9 +17,7 @@ using namespace coronet::testing;
 TEST_CASE("every mode: a silent connection gets 'error: idle timeout'; active ones go on") {
   server_options options = options_for(any_mode());
   options.idle_timeout = 300ms;
-  test_server server(options);
-  server.run([](test_server* server) -> asio::awaitable<void> {
-    auto idle = co_await connect_to(server->port());
+  run_with_client(options, [](test_server* server, peer idle) -> asio::awaitable<void> {
     auto trickling = co_await connect_to(server->port());  // bytes, but never a whole line
     auto a = co_await connect_to(server->port());
     auto b = co_await connect_to(server->port());
@@ -39,7 +37,7 @@ TEST_CASE("every mode: a silent connection gets 'error: idle timeout'; active on
     co_await expect_end_in_mode(server, &trickling, "error: idle timeout\n");
     CHECK(std::chrono::steady_clock::now() - start < 2s);
     co_await expect_served(server, &a, &b, "still served");
-  }(&server));
+  });
 }
 
 namespace {
@@ -49,8 +47,7 @@ asio::awaitable<void> echo_after_pauses(peer* p, int times, std::chrono::millise
                                         std::string line) {
   for (int i = 0; i < times; ++i) {
     co_await sleep_for(pause);
-    co_await p->send(line);
-    co_await p->expect_line(line);
+    co_await expect_echo(p, line);
   }
 }
 
@@ -61,25 +58,19 @@ asio::awaitable<void> echo_after_pauses(peer* p, int times, std::chrono::millise
 TEST_CASE("a client sending a line just before each idle timeout stays connected through several") {
   server_options options = options_for(server_mode::echo);
   options.idle_timeout = 400ms;
-  test_server server(options);
-  server.run([](std::uint16_t port) -> asio::awaitable<void> {
-    auto client = co_await connect_to(port);
+  run_with_client(options, [](test_server*, peer client) -> asio::awaitable<void> {
     co_await echo_after_pauses(&client, 4, 300ms, "just in time\n");  // 1.2 s in all: three idle timeouts
-  }(server.port()));
+  });
 }
 
 TEST_CASE("a client silent just past the idle timeout gets 'error: idle timeout'; an active one goes on") {
   server_options options = options_for(server_mode::echo);
   options.idle_timeout = 400ms;
-  test_server server(options);
-  server.run([](std::uint16_t port) -> asio::awaitable<void> {
-    auto late = co_await connect_to(port);
-    auto active = co_await connect_to(port);
-    co_await late.send("one line\n");
-    co_await late.expect_line("one line\n");
+  run_with_client(options, [](test_server* server, peer late) -> asio::awaitable<void> {
+    auto active = co_await connect_to(server->port());
+    co_await expect_echo(&late, "one line\n");
     co_await echo_after_pauses(&active, 2, 250ms, "tick\n");  // 500 ms of silence from `late`
     co_await late.expect_end("error: idle timeout\n");
-    co_await active.send("still served\n");
-    co_await active.expect_line("still served\n");
-  }(server.port()));
+    co_await expect_echo(&active, "still served\n");
+  });
 }

@@ -14,9 +14,7 @@ using namespace coronet::testing;
 TEST_CASE("every mode: a line of max-line is served; one byte more gets the error and closes only it") {
   server_options options = options_for(any_mode());
   options.max_line = 100;
-  test_server server(options);
-  server.run([](test_server* server) -> asio::awaitable<void> {
-    auto a = co_await connect_to(server->port());
+  run_with_client(options, [](test_server* server, peer a) -> asio::awaitable<void> {
     auto b = co_await connect_to(server->port());
     co_await expect_served(server, &a, &b, std::string(100, 'a'), "\r\n");
     co_await a.send("fine\n" + std::string(101, 'b') + "\n");
@@ -27,16 +25,14 @@ TEST_CASE("every mode: a line of max-line is served; one byte more gets the erro
     co_await expect_end_in_mode(server, &a, last_words);
     auto c = co_await connect_to(server->port());
     co_await expect_served(server, &b, &c, "still here");
-  }(&server));
+  });
 }
 
 TEST_CASE("every mode: an overlong line is refused before its end arrives") {
   server_options options = options_for(any_mode());
   options.max_line = 1000;
-  test_server server(options);
-  server.run([](test_server* server) -> asio::awaitable<void> {
-    auto client = co_await connect_to(server->port());
+  run_with_client(options, [](test_server*, peer client) -> asio::awaitable<void> {
     co_await client.send(std::string(5000, 'x'));  // no LF, ever
     co_await client.expect_end("error: line longer than 1000 bytes\n");
-  }(&server));
+  });
 }

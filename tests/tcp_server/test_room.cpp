@@ -13,12 +13,10 @@ namespace asio = boost::asio;
 using namespace coronet::testing;
 
 TEST_CASE("room relays each line to every other client with join and leave notices") {
-  test_server server(options_for(server_mode::room));
-  server.run([](std::uint16_t port) -> asio::awaitable<void> {
-    auto a = co_await connect_to(port);
-    auto b = co_await connect_to(port);
+  run_with_client(options_for(server_mode::room), [](test_server* server, peer a) -> asio::awaitable<void> {
+    auto b = co_await connect_to(server->port());
     co_await a.expect_line("* " + b.name() + " joined\n");
-    auto c = co_await connect_to(port);
+    auto c = co_await connect_to(server->port());
     co_await a.expect_line("* " + c.name() + " joined\n");
     co_await b.expect_line("* " + c.name() + " joined\n");
     co_await a.send("hi all\n");
@@ -32,28 +30,26 @@ TEST_CASE("room relays each line to every other client with join and leave notic
     co_await c.expect_end("");
     co_await a.expect_line("* " + c_name + " left\n");
     co_await b.expect_line("* " + c_name + " left\n");
-  }(server.port()));
+  });
 }
 
 TEST_CASE("room on two threads relays every line") {
-  test_server server(options_for(server_mode::room), 2);
-  server.run([](std::uint16_t port) -> asio::awaitable<void> {
-    auto a = co_await connect_to(port);
-    auto b = co_await connect_to(port);
-    co_await a.expect_line("* " + b.name() + " joined\n");
-    for (int i = 0; i < 200; ++i) co_await a.send(std::to_string(i) + "\n");
-    for (int i = 0; i < 200; ++i) co_await b.expect_line("<" + a.name() + "> " + std::to_string(i) + "\n");
-  }(server.port()));
+  run_with_client(options_for(server_mode::room), 2,
+                  [](test_server* server, peer a) -> asio::awaitable<void> {
+                    auto b = co_await connect_to(server->port());
+                    co_await a.expect_line("* " + b.name() + " joined\n");
+                    for (int i = 0; i < 200; ++i) co_await a.send(std::to_string(i) + "\n");
+                    for (int i = 0; i < 200; ++i)
+                      co_await b.expect_line("<" + a.name() + "> " + std::to_string(i) + "\n");
+                  });
 }
 
 TEST_CASE("room: a line of exactly max-line is relayed; one byte more closes only its sender") {
   server_options options = options_for(server_mode::room);
   options.max_line = 100;
-  test_server server(options);
-  server.run([](std::uint16_t port) -> asio::awaitable<void> {
-    auto sender = co_await connect_to(port);
-    auto a = co_await connect_to(port);
-    auto b = co_await connect_to(port);
+  run_with_client(options, [](test_server* server, peer sender) -> asio::awaitable<void> {
+    auto a = co_await connect_to(server->port());
+    auto b = co_await connect_to(server->port());
     co_await sender.expect_line("* " + a.name() + " joined\n");
     co_await sender.expect_line("* " + b.name() + " joined\n");
     co_await a.expect_line("* " + b.name() + " joined\n");
@@ -68,5 +64,5 @@ TEST_CASE("room: a line of exactly max-line is relayed; one byte more closes onl
     co_await b.expect_line("* " + sender_name + " left\n");
     co_await a.send("unaffected\n");
     co_await b.expect_line("<" + a.name() + "> unaffected\n");
-  }(server.port()));
+  });
 }

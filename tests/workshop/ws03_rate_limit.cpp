@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "ws_option.hpp"
 #include "ws_tcp_server.hpp"
 
 namespace {
@@ -23,23 +24,15 @@ using ws::reading;
 
 const char* const readme = "see docs/workshop/03-rate-limit/README.md";
 
-// Room mode with a limit of `lines_a_second`: compiles whether or not the
-// learner has added the option yet, and says so when not.
-template <class Options>
-void set_rate_limit(Options& options, std::size_t lines_a_second) {
-  if constexpr (requires { options.rate_limit = lines_a_second; }) {
-    options.rate_limit = lines_a_second;
-  } else {
+// Room mode with a limit of `lines_a_second`, once the learner has added
+// the option; until then the test fails, saying so.
+coronet::server_options room_limited_to(std::size_t lines_a_second) {
+  auto options = ws::room();
+  if (!WS_SET_OPTION(options, rate_limit, lines_a_second))
     FAIL(
         "ws03: server_options has no member rate_limit yet (lines a second one client may send, "
         "0: no limit) - "
         << readme);
-  }
-}
-
-coronet::server_options room_limited_to(std::size_t lines_a_second) {
-  auto options = ws::room();
-  set_rate_limit(options, lines_a_second);
   return options;
 }
 

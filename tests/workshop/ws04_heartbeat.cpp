@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "ws_option.hpp"
 #include "ws_tcp_server.hpp"
 
 namespace {
@@ -24,25 +25,17 @@ using ws::reading;
 
 const char* const readme = "see docs/workshop/04-heartbeat/README.md";
 
-// Compiles whether or not the learner has added the option yet, and says
-// so when not.
-template <class Options>
-void set_heartbeat(Options& options, milliseconds interval) {
-  if constexpr (requires { options.heartbeat = interval; }) {
-    options.heartbeat = interval;
-  } else {
+// Room mode with a heartbeat of `interval`, once the learner has added the
+// option; until then the test fails, saying so.
+coronet::server_options room_with_heartbeat(milliseconds interval) {
+  auto options = ws::room();
+  options.verbose = true;  // "ADDR disconnected (why)" on the console
+  if (!WS_SET_OPTION(options, heartbeat, interval))
     FAIL(
         "ws04: server_options has no member heartbeat yet (a std::chrono::milliseconds: how long a client "
         "may "
         "be silent before the server sends it 'ping'; zero: off) - "
         << readme);
-  }
-}
-
-coronet::server_options room_with_heartbeat(milliseconds interval) {
-  auto options = ws::room();
-  options.verbose = true;  // "ADDR disconnected (why)" on the console
-  set_heartbeat(options, interval);
   return options;
 }
 

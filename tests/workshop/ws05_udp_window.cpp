@@ -23,6 +23,7 @@
 
 #include "time_scale.hpp"
 #include "udp_client/udp_client.hpp"
+#include "ws_option.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -33,18 +34,6 @@ namespace {
 
 constexpr std::string_view readme = "see docs/workshop/05-udp-window/README.md";
 constexpr auto as_value = asio::as_tuple(asio::use_awaitable);
-
-// Sets the exercise's option when udp_client_options has it; false when it
-// does not yet (a template, so that the test compiles either way).
-template <typename Options>
-bool set_window(Options& options, std::size_t window) {
-  if constexpr (requires(Options & o) { o.window = std::size_t{1}; }) {
-    options.window = window;
-    return true;
-  } else {
-    return false;
-  }
-}
 
 // What a test server saw: every datagram in the order it came.
 struct server_log {
@@ -111,7 +100,7 @@ client_run run_with_window(std::size_t window, std::chrono::milliseconds timeout
   options.port = socket.local_endpoint().port();
   options.timeout = timeout;
   options.retries = retries;
-  if (!set_window(options, window))
+  if (!WS_SET_OPTION(options, window, window))
     FAIL("ws05: udp_client_options has no `std::size_t window` yet (src/udp_client/udp_client.hpp) — "
          << readme);
   std::ostringstream out, err;

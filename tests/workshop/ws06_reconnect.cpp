@@ -25,6 +25,7 @@
 
 #include "tcp_client/client.hpp"
 #include "time_scale.hpp"
+#include "ws_option.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -37,28 +38,12 @@ namespace {
 constexpr std::string_view readme = "see docs/workshop/06-reconnect/README.md";
 constexpr auto as_value = asio::as_tuple(asio::use_awaitable);
 
-// Sets the exercise's options when client_options has them; false when it
-// does not yet (a template, so that the test compiles either way).
-template <typename Options>
-bool set_reconnects(Options& options, int reconnects, std::chrono::milliseconds first,
-                    std::chrono::milliseconds longest) {
-  if constexpr (requires(Options & o) {
-                  o.reconnects = 1;
-                  o.reconnect_delay = 1ms;
-                  o.max_reconnect_delay = 1ms;
-                }) {
-    options.reconnects = reconnects;
-    options.reconnect_delay = first;
-    options.max_reconnect_delay = longest;
-    return true;
-  } else {
-    return false;
-  }
-}
-
 void require_reconnect_options(client_options& options, int reconnects, std::chrono::milliseconds first,
                                std::chrono::milliseconds longest) {
-  if (!set_reconnects(options, reconnects, first, longest))
+  const bool added = WS_SET_OPTION(options, reconnects, reconnects) &&
+                     WS_SET_OPTION(options, reconnect_delay, first) &&
+                     WS_SET_OPTION(options, max_reconnect_delay, longest);
+  if (!added)
     FAIL(
         "ws06: client_options has no `int reconnects`, `std::chrono::milliseconds reconnect_delay` and "
         "`std::chrono::milliseconds max_reconnect_delay` yet (src/tcp_client/client.hpp) — "

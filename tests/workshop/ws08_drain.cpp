@@ -25,6 +25,7 @@
 
 #include "tcp_server/server.hpp"
 #include "time_scale.hpp"
+#include "ws_option.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -37,18 +38,6 @@ namespace {
 constexpr std::string_view readme = "see docs/workshop/08-drain/README.md";
 constexpr auto as_value = asio::as_tuple(asio::use_awaitable);
 
-// Sets the exercise's option when server_options has it; false when it does
-// not yet (a template, so that the test compiles either way).
-template <typename Options>
-bool set_drain_timeout(Options& options, std::chrono::milliseconds drain) {
-  if constexpr (requires(Options & o) { o.drain_timeout = std::chrono::milliseconds(1); }) {
-    options.drain_timeout = drain;
-    return true;
-  } else {
-    return false;
-  }
-}
-
 // An echo server on 127.0.0.1:<ephemeral>, run in-process by serve(); stop()
 // cancels serve() the way main() does on SIGTERM.
 struct draining_server {
@@ -56,7 +45,7 @@ struct draining_server {
     server_options options;
     options.mode = coronet::server_mode::echo;
     options.port = 0;
-    if (!set_drain_timeout(options, drain))
+    if (!WS_SET_OPTION(options, drain_timeout, drain))
       FAIL(
           "ws08: server_options has no `std::chrono::milliseconds drain_timeout` yet "
           "(src/tcp_server/options.hpp) — "
