@@ -178,7 +178,13 @@ def test_room():
         b_name = name_of(b)
         b.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         b.close()  # a reset: gone for good
-        check(recv_line(a) == b"* " + b_name + b" left\n", "a leave notice")
+        if UNDER_EMULATOR:
+            # Under Wine the server does not learn of a reset on a connection
+            # whose end it has read: neither its wait for an error nor its
+            # next write to b ends b's session (docs/reliability.md).
+            print("skipped here: a reset after a half-close is not seen under Wine")
+        else:
+            check(recv_line(a) == b"* " + b_name + b" left\n", "a leave notice")
 
 
 def test_shutdown():
