@@ -111,15 +111,16 @@ def test_no_wait_and_quit():
     result = client(port, "a\nb\nq\nnot sent\n", "--no-wait")
     check(result.returncode == 0, f"--no-wait exits 0 ({result.returncode})")
     check(result.stdout == b"", "--no-wait prints nothing")
-    # Sent without waiting: the lines that arrive are a and b, in order, and
-    # never q or after. An exchange after them shows the server has handled
-    # every datagram that came before it.
+    # Sent without waiting, so any of them may be lost (under Wine both once
+    # were): the lines that arrive are some of a and b, in order, and never q
+    # or after. An exchange after them shows the server has handled every
+    # datagram that came before it.
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
         reply, _ = exchange(peer, b"after the client", ("127.0.0.1", port))
     code, printed = stop_and_read(server)
     said = [line.split(" said: ", 1)[1] for line in printed.splitlines()]
     said = [text for text in said if text != "after the client"]
-    check(reply is not None and said and is_subsequence(said, ["a", "b"]),
+    check(reply is not None and is_subsequence(said, ["a", "b"]),
           f"lines up to 'q' arrive, 'q' and after do not: {said}")
 
 
