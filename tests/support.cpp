@@ -16,12 +16,9 @@
 #include <catch2/catch_message.hpp>
 #include <catch2/catch_test_macros.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <exception>
-#include <fstream>
 #include <ios>
 #include <memory>
 #include <mutex>
@@ -30,14 +27,10 @@
 #include <streambuf>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include "coronet/net.hpp"
 #include "posix_io.hpp"
-#include "tcp_server/options.hpp"
-#include "tcp_server/server.hpp"
 #include "time_scale.hpp"
 
 namespace coronet::testing {

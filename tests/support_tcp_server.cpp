@@ -20,12 +20,6 @@
 #include <cstdint>
 #include <exception>
 #include <fstream>
-#include <ios>
-#include <memory>
-#include <mutex>
-#include <ostream>
-#include <sstream>
-#include <streambuf>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -33,7 +27,6 @@
 #include <vector>
 
 #include "coronet/net.hpp"
-#include "posix_io.hpp"
 #include "tcp_server/options.hpp"
 #include "tcp_server/server.hpp"
 #include "time_scale.hpp"

@@ -7,10 +7,8 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch_test_macros.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <future>
 #include <string>
 #include <thread>
 #include <tuple>

@@ -7,10 +7,16 @@
 #include <boost/asio/write.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <exception>
+#include <optional>
+#include <string_view>
 #include <utility>
+#include <vector>
 
-#include "coronet/awaitable.hpp"
+#include "coronet/console.hpp"
+#include "support.hpp"
+#include "tcp_client/client.hpp"
 #include "time_scale.hpp"
 
 namespace coronet::testing {

@@ -12,7 +12,9 @@
 #include <utility>
 #include <vector>
 
+#include "coronet/console.hpp"
 #include "support.hpp"
+#include "tcp_client/client.hpp"
 #include "tcp_client/client_test.hpp"
 #include "time_scale.hpp"
 

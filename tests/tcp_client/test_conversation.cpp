@@ -7,6 +7,7 @@
 #include <catch2/matchers/catch_matchers_string.hpp>
 
 #include <string>
+#include <utility>
 
 #include "support.hpp"
 #include "tcp_client/client_test.hpp"

@@ -6,6 +6,7 @@
 #include <catch2/matchers/catch_matchers_string.hpp>
 
 #include <string>
+#include <utility>
 
 #include "posix_io.hpp"
 #include "support.hpp"

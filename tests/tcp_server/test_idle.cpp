@@ -6,7 +6,6 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <chrono>
-#include <cstdint>
 #include <string>
 
 #include "support.hpp"

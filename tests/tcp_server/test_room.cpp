@@ -4,7 +4,6 @@
 // overlong line closes its sender only, and the others hear that it left.
 #include <catch2/catch_test_macros.hpp>
 
-#include <cstdint>
 #include <string>
 
 #include "support.hpp"

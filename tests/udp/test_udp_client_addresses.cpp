@@ -9,11 +9,15 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
+#include "coronet/awaitable.hpp"
+#include "coronet/console.hpp"
 #include "support.hpp"
 #include "udp/udp_client_exchange.hpp"
+#include "udp_client/udp_client.hpp"
 
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;

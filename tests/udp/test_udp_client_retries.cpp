@@ -7,12 +7,11 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
 
-#include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "coronet/awaitable.hpp"
 #include "coronet/console.hpp"
 #include "support.hpp"
 #include "udp/udp_client_exchange.hpp"

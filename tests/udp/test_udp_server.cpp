@@ -8,10 +8,7 @@
 #include <catch2/generators/catch_generators.hpp>
 
 #include <chrono>
-#include <cstddef>
-#include <map>
 #include <optional>
-#include <ostream>
 #include <sstream>
 #include <string>
 #include <utility>

@@ -9,9 +9,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
+#include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "coronet/awaitable.hpp"
+#include "coronet/console.hpp"
+#include "support.hpp"
+#include "udp_client/udp_client.hpp"
 
 namespace coronet::testing {
 

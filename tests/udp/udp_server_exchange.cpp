@@ -8,11 +8,17 @@
 #include <catch2/catch_message.hpp>
 #include <catch2/catch_test_macros.hpp>
 
+#include <chrono>
 #include <cstddef>
+#include <optional>
+#include <ostream>
+#include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
-#include "coronet/awaitable.hpp"
+#include "support.hpp"
+#include "udp_server/udp_server.hpp"
 
 namespace coronet::testing {
 
