@@ -13,7 +13,8 @@
 //   tcp_client localhost 5000
 //   printf 'a\nb\n' | tcp_client localhost 5000   # against tcp_server --mode echo: prints a, b
 //
-// Read it in this order: connect.cpp (finding the server), then this file.
+// Read it in this order: connect.cpp (finding the server), this file (the
+// two directions), then display.cpp (what the user sees of them).
 #include <fmt/format.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -23,8 +24,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <ios>
-#include <ostream>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -36,6 +35,7 @@
 #include "coronet/net.hpp"
 #include "coronet/protocol.hpp"
 #include "tcp_client/client.hpp"
+#include "tcp_client/conversation.hpp"
 
 namespace coronet {
 
@@ -46,77 +46,6 @@ using namespace asio::experimental::awaitable_operators;
 // After the operator's q the server may still have last words (an echo server
 // sends the q back and closes): they are printed for this long at most.
 constexpr std::chrono::milliseconds quit_linger{500};
-
-// What the two directions of one conversation share. It lives in converse(),
-// which outlives both coroutines.
-struct conversation {
-  tcp::socket socket;
-  console con;
-  typed_line_editor editor;  // when set, it draws the prompt, and prints the lines and reports
-  bool prompting = false;    // the prompt is the last thing on the terminal
-  bool quitting = false;     // the operator typed q: the server's closing is expected
-  bool input_ended = false;
-  bool server_closed = false;    // the server closed its side; what ends the conversation
-  std::uint64_t bytes_sent = 0;  // of the input, taken by the kernel
-  std::size_t unsent = 0;        // bytes taken from the input and not yet written
-};
-
-void show_prompt(conversation& talk) {
-  if (!talk.con.interactive || talk.editor) return;
-  talk.con.out << send_prompt << std::flush;
-  talk.prompting = true;
-}
-
-// Ends the prompt's line, so that a diagnostic on the same terminal starts on its own.
-void leave_prompt(conversation& talk) {
-  if (!talk.prompting) return;
-  talk.con.out << '\n' << std::flush;
-  talk.prompting = false;
-}
-
-void report(conversation& talk, std::string_view what) {
-  if (talk.editor) {
-    talk.editor.show_above(what, true);
-    return;
-  }
-  leave_prompt(talk);
-  write_line(talk.con.err, what);
-}
-
-// The conversation was cancelled: Ctrl-C (or SIGTERM) stopped the client,
-// which is no failure of the connection, and there is nothing to say (the
-// exit code, 128 + the signal, says it). The prompt's line is ended, so
-// that the shell's prompt starts on its own. The exit code is the signal's,
-// set by stop_signals; this one is not used.
-int stopped(conversation& talk) {
-  leave_prompt(talk);
-  talk.con.out.flush();
-  return 1;
-}
-
-// A received line: on a terminal it takes the send_prompt's place ('\r', padded to
-// cover it) and the send_prompt comes back below it; in a pipe its exact bytes are
-// collected for one write per read.
-void show_received(conversation& talk, const line_splitter::line& line, std::string& pass_through) {
-  if (!talk.con.interactive) {
-    pass_through += line.raw;
-    return;
-  }
-  if (talk.editor) {
-    talk.editor.show_above("RECEIVED: " + terminal_safe(line.text), false);
-    return;
-  }
-  std::string shown = "\rRECEIVED: " + terminal_safe(line.text);
-  if (shown.size() < send_prompt.size() + 1) shown.resize(send_prompt.size() + 1, ' ');
-  talk.con.out << shown << '\n';
-  if (talk.prompting) talk.con.out << send_prompt;
-}
-
-void write_through(conversation& talk, std::string& pass_through) {
-  talk.con.out.write(pass_through.data(), static_cast<std::streamsize>(pass_through.size()));
-  talk.con.out.flush();
-  pass_through.clear();
-}
 
 // One item from the console, added to the next write. From a pipe or a file
 // the line goes as it came, so the client composes like netcat: CRLF stays
