@@ -7,14 +7,13 @@
 //   udp_client                 (type lines; 'q' ends)
 //   echo hello | udp_client    (prints the echo, exits 0 when answered)
 //
-// How echoes are matched: a reply carries nothing but the bytes that were
-// sent (so nc, socat and the seed's server work as servers), so a reply
-// belongs to the current line when it holds that line, give or take one
-// trailing line ending (a person answering on `nc -u -l` sends the LF of
-// Enter). Anything else is a late echo of an earlier line, given up on, and
-// is skipped. An earlier line with the same text cannot be told apart from
-// the current one; its echo then answers the current line, which is true of
-// its bytes.
+// How echoes are matched: a reply carries only the bytes that were sent (so
+// nc, socat and the seed's server work as servers): it belongs to the
+// current line when it holds that line, give or take one trailing line
+// ending (a person answering on `nc -u -l` sends the LF of Enter), and is
+// otherwise a late echo of a line given up on, skipped. An earlier line with
+// the same text cannot be told apart; its echo answers the current line,
+// which is true of its bytes. resolve.cpp finds the server's addresses.
 #include "udp_client/udp_client.hpp"
 
 #include <fmt/format.h>
@@ -172,23 +171,6 @@ bool aim_at(session& s, const udp::endpoint& server) {
   return !ec;
 }
 
-// The server's addresses, IPv4 first: servers listen on 127.0.0.1 by
-// default, and "localhost" may name ::1 as well. Suspends while the system's
-// resolver looks the name up (on a thread of Asio's).
-asio::awaitable<std::vector<udp::endpoint>> resolve_server(udp_client_options options, console con) {
-  udp::resolver resolver(co_await asio::this_coro::executor);
-  const std::string host(unbracketed(options.host));  // "[::1]" is ::1
-  auto [ec, results] = co_await resolver.async_resolve(host, std::to_string(options.port),
-                                                       udp::resolver::numeric_service, use_nothrow_awaitable);
-  std::vector<udp::endpoint> v4;
-  std::vector<udp::endpoint> v6;
-  for (const auto& entry : results)
-    (entry.endpoint().address().is_v4() ? v4 : v6).push_back(entry.endpoint());
-  v4.insert(v4.end(), v6.begin(), v6.end());
-  if (v4.empty()) write_line(con.err, fmt::format("error: cannot resolve {}: {}", host, describe(ec)));
-  co_return v4;
-}
-
 // exchange() with the address in use. Nobody listens there: while no address
 // has answered, the next one gets the same line (localhost may be ::1 as
 // well as 127.0.0.1). Refused: nobody listens at the last address tried (said
@@ -216,12 +198,6 @@ asio::awaitable<outcome> exchange_with_any(session* s, std::string_view line) {
 }
 
 }  // namespace
-
-asio::awaitable<int> run_udp_client(udp_client_options options, console con) {
-  auto servers = co_await resolve_server(options, con);
-  if (servers.empty()) co_return 1;
-  co_return co_await send_lines(std::move(servers), std::move(options), con);
-}
 
 asio::awaitable<int> send_lines(std::vector<udp::endpoint> servers, udp_client_options options, console con) {
   const auto executor = co_await asio::this_coro::executor;
