@@ -3,7 +3,6 @@
 // conversation.cpp, its line editor at a terminal in line_editor.cpp.
 #include <boost/asio/io_context.hpp>
 
-#include <chrono>
 #include <cstddef>
 #include <iostream>
 #include <limits>
@@ -24,13 +23,11 @@ namespace asio = boost::asio;
 
 int main(int argc, char** argv) try {
   coronet::client_options options;
-  double connect_timeout = std::chrono::duration<double>(options.connect_timeout).count();
   CLI::App app{"Full-duplex line client: typed lines go to the server, its lines are printed."};
   coronet::add_common_flags(app, "tcp_client");
   coronet::add_server_operands(app, options.host, options.port);
-  app.add_option("--connect-timeout", connect_timeout, "Seconds to wait for each address to answer")
-      ->check(CLI::Range(0.001, 86400.0))
-      ->capture_default_str();
+  coronet::add_seconds_option(app, "--connect-timeout", options.connect_timeout,
+                              "Seconds to wait for each address to answer", 0.001, 86400.0);
   app.add_option("--max-line", options.max_line, "Longest line in bytes, typed or received")
       ->check(CLI::Range(std::size_t{1}, std::numeric_limits<std::size_t>::max() / 2))
       ->capture_default_str();
@@ -40,8 +37,6 @@ int main(int argc, char** argv) try {
       "it is sent, it ends the session, and what follows it is not sent (the client says so on stderr).\n"
       "HOST may be a name, an IPv4 address, or an IPv6 address with or without brackets ([::1] or ::1).");
   if (const auto exit_code = coronet::parse_command_line(app, argc, argv)) return *exit_code;
-  options.connect_timeout =
-      std::chrono::ceil<std::chrono::milliseconds>(std::chrono::duration<double>(connect_timeout));
 
   // Received bytes go to stdout unchanged.
   coronet::use_binary_stdout();

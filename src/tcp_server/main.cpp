@@ -31,7 +31,6 @@ coronet::server_mode mode_named(std::string_view word) {
 int main(int argc, char** argv) try {
   namespace asio = boost::asio;
   coronet::server_options options;
-  auto idle_timeout_seconds = static_cast<double>(coronet::default_idle_timeout.count());
 
   CLI::App app("Serves the seed's TCP conversation to every client at once: chat, echo or room.",
                "tcp_server");
@@ -46,10 +45,9 @@ int main(int argc, char** argv) try {
   app.add_option("--max-line", options.max_line, "Longest line in bytes, line ending excluded")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
       ->capture_default_str();
-  app.add_option("--idle-timeout", idle_timeout_seconds,
-                 "Seconds without a complete line before a client is closed (0: never)")
-      ->check(CLI::Range(0.0, 1e9))
-      ->capture_default_str();
+  coronet::add_seconds_option(app, "--idle-timeout", options.idle_timeout,
+                              "Seconds without a complete line before a client is closed (0: never)", 0.0,
+                              1e9);
   app.add_option("--max-connections", options.max_connections, "Clients served at once")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
       ->capture_default_str();
@@ -59,7 +57,6 @@ int main(int argc, char** argv) try {
   app.add_flag("--verbose", options.verbose, "Report every connection on stderr");
   if (const auto exit_code = coronet::parse_command_line(app, argc, argv)) return *exit_code;
   options.mode = mode_named(mode);
-  options.idle_timeout = std::chrono::milliseconds(static_cast<long long>(idle_timeout_seconds * 1000));
 
   coronet::keep_freed_memory_for_reuse();  // a speed trick, see fast_io.hpp
 

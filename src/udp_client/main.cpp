@@ -13,21 +13,18 @@
 int main(int argc, char** argv) try {
   namespace asio = boost::asio;
   coronet::udp_client_options options;
-  double timeout_seconds = static_cast<double>(options.timeout.count()) / 1000;
   bool no_wait = false;
   CLI::App app{"Sends each typed line as one datagram and waits for its echo ('q' ends).", "udp_client"};
   coronet::add_common_flags(app, "udp_client");
   coronet::add_server_operands(app, options.host, options.port);
-  app.add_option("--timeout", timeout_seconds, "Seconds to wait for each echo (fractions allowed)")
-      ->check(CLI::Range(0.001, 86400.0))
-      ->capture_default_str();
+  coronet::add_seconds_option(app, "--timeout", options.timeout,
+                              "Seconds to wait for each echo (fractions allowed)", 0.001, 86400.0);
   app.add_option("--retries", options.retries, "Times a line is sent again when no echo comes")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
   app.add_flag("--no-wait", no_wait, "Fire and forget, like the seed's client");
   app.add_flag("--verbose", options.verbose, "Report resends and skipped replies on stderr");
   if (const auto exit_code = coronet::parse_command_line(app, argc, argv)) return *exit_code;
-  options.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_seconds * 1000));
   options.wait_for_reply = !no_wait;
 
   // Echoes go to stdout unchanged.
