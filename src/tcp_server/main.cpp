@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "coronet/command_line.hpp"
 #include "coronet/console.hpp"
@@ -21,9 +22,16 @@ namespace {
 
 // The --mode word, one of those CLI::IsMember let through.
 coronet::server_mode mode_named(std::string_view word) {
-  if (word == "echo") return coronet::server_mode::echo;
-  if (word == "room") return coronet::server_mode::room;
+  for (const auto& [name, mode] : coronet::server_modes)
+    if (name == word) return mode;
   return coronet::server_mode::chat;
+}
+
+// The --mode words, for CLI::IsMember and --help.
+std::vector<std::string> mode_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, mode] : coronet::server_modes) names.emplace_back(name);
+  return names;
 }
 
 }  // namespace
@@ -40,7 +48,7 @@ int main(int argc, char** argv) try {
   app.add_option("--port", options.port, "Port (0: any free port)")->capture_default_str();
   std::string mode = "chat";
   app.add_option("--mode", mode, "chat, echo or room")
-      ->check(CLI::IsMember({"chat", "echo", "room"}))
+      ->check(CLI::IsMember(mode_names()))
       ->capture_default_str();
   app.add_option("--max-line", options.max_line, "Longest line in bytes, line ending excluded")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))

@@ -3,11 +3,13 @@
 // part of the server reads from here.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "coronet/protocol.hpp"
 
@@ -15,15 +17,17 @@ namespace coronet {
 
 enum class server_mode { chat, echo, room };
 
+// The modes by name: the one list that the command line (--mode) and the
+// messages ("listening on ... (chat)") both read.
+inline constexpr std::array<std::pair<std::string_view, server_mode>, 3> server_modes{{
+    {"chat", server_mode::chat},
+    {"echo", server_mode::echo},
+    {"room", server_mode::room},
+}};
+
 constexpr std::string_view to_string(server_mode mode) noexcept {
-  switch (mode) {
-    case server_mode::chat:
-      return "chat";
-    case server_mode::echo:
-      return "echo";
-    case server_mode::room:
-      return "room";
-  }
+  for (const auto& [name, each] : server_modes)
+    if (each == mode) return name;
   return "?";
 }
 
