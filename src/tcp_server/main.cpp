@@ -13,7 +13,6 @@
 #include "coronet/command_line.hpp"
 #include "coronet/console.hpp"
 #include "coronet/program.hpp"
-#include "coronet/protocol.hpp"
 #include "tcp_server/fast_io.hpp"
 #include "tcp_server/options.hpp"
 #include "tcp_server/server.hpp"
@@ -30,6 +29,7 @@ coronet::server_mode mode_named(std::string_view word) {
 // The --mode words, for CLI::IsMember and --help.
 std::vector<std::string> mode_names() {
   std::vector<std::string> names;
+  names.reserve(coronet::server_modes.size());
   for (const auto& [name, mode] : coronet::server_modes) names.emplace_back(name);
   return names;
 }

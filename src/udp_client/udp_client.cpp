@@ -26,7 +26,6 @@
 #include <optional>
 #include <ostream>
 #include <ratio>
-#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
