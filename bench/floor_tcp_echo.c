@@ -10,7 +10,6 @@
  * Loopback only. Bytes the peer is not reading yet wait in a per-connection
  * buffer; that connection is not read again until they are written. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,6 +20,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "floor.h"
 
 enum { read_size = 64 * 1024, max_events = 256 };
 
@@ -34,25 +35,9 @@ static size_t backlog_count;
 
 static struct backlog* backlog_for(int fd) {
   if ((size_t)fd >= backlog_count) {
-    size_t count = backlog_count ? backlog_count : 1024;
-    while (count <= (size_t)fd) count *= 2;
-    backlogs = realloc(backlogs, count * sizeof *backlogs);
-    if (!backlogs) abort();
-    memset(backlogs + backlog_count, 0, (count - backlog_count) * sizeof *backlogs);
-    backlog_count = count;
+    backlogs = grow_for_descriptor(backlogs, &backlog_count, sizeof *backlogs, fd);
   }
   return &backlogs[fd];
-}
-
-static int parse_port(int argc, char** argv) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (strcmp(argv[i], "--port") == 0 || strcmp(argv[i], "-p") == 0) return atoi(argv[i + 1]);
-  }
-  if (argc > 1) {
-    fprintf(stderr, "usage: %s [--port PORT]  (0 picks a free port)\n", argv[0]);
-    exit(2);
-  }
-  return 5000;
 }
 
 static void close_connection(int epoll_fd, int fd) {
@@ -110,18 +95,7 @@ static void echo(int epoll_fd, int fd, char* buffer) {
 int main(int argc, char** argv) {
   int port = parse_port(argc, argv);
   signal(SIGPIPE, SIG_IGN);
-  int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int on = 1;
-  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (bind(listener, (struct sockaddr*)&address, sizeof address) < 0 || listen(listener, SOMAXCONN) < 0 ||
-      getsockname(listener, (struct sockaddr*)&address, &length) < 0) {
-    perror("floor_tcp_echo");
-    return 1;
-  }
-  fprintf(stderr, "listening on 127.0.0.1:%d\n", ntohs(address.sin_port));
+  int listener = open_listener(port, SOCK_NONBLOCK, "floor_tcp_echo");
 
   int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = listener};
@@ -139,6 +113,7 @@ int main(int argc, char** argv) {
       if (fd == listener) {
         int client;
         while ((client = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+          int on = 1;
           setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
           struct epoll_event client_ev = {.events = EPOLLIN, .data.fd = client};
           epoll_ctl(epoll_fd, EPOLL_CTL_ADD, client, &client_ev);

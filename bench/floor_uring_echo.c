@@ -15,7 +15,6 @@
  * does not read keep their buffers, so a connection that stops reading can
  * starve the others of buffers: fine for a floor, not for a server. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <liburing.h>
 #include <netinet/in.h>
@@ -28,6 +27,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "floor.h"
 
 enum {
   queue_depth = 4096,
@@ -71,12 +72,7 @@ static size_t connection_count;
 
 static struct connection* connection_for(int fd) {
   if ((size_t)fd >= connection_count) {
-    size_t count = connection_count ? connection_count : 1024;
-    while (count <= (size_t)fd) count *= 2;
-    connections = realloc(connections, count * sizeof *connections);
-    if (!connections) abort();
-    memset(connections + connection_count, 0, (count - connection_count) * sizeof *connections);
-    connection_count = count;
+    connections = grow_for_descriptor(connections, &connection_count, sizeof *connections, fd);
   }
   return &connections[fd];
 }
@@ -241,17 +237,6 @@ static void rearm_starved(void) {
   }
 }
 
-static int parse_port(int argc, char** argv) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (strcmp(argv[i], "--port") == 0 || strcmp(argv[i], "-p") == 0) return atoi(argv[i + 1]);
-  }
-  if (argc > 1) {
-    fprintf(stderr, "usage: %s [--port PORT]  (0 picks a free port)\n", argv[0]);
-    exit(2);
-  }
-  return 5000;
-}
-
 /* One submitter thread whose completions run when it asks for them
  * (DEFER_TASKRUN, Linux 6.1); older kernels get a plain ring. */
 static void setup_ring(void) {
@@ -296,19 +281,8 @@ int main(int argc, char** argv) {
   int port = parse_port(argc, argv);
   signal(SIGPIPE, SIG_IGN);
   setup_ring();
-  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int on = 1;
-  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (bind(listener, (struct sockaddr*)&address, sizeof address) < 0 || listen(listener, SOMAXCONN) < 0 ||
-      getsockname(listener, (struct sockaddr*)&address, &length) < 0) {
-    perror("floor_uring_echo");
-    return 1;
-  }
+  int listener = open_listener(port, 0, "floor_uring_echo");
   arm_accept(listener);
-  fprintf(stderr, "listening on 127.0.0.1:%d\n", ntohs(address.sin_port));
 
   for (;;) {
     /* The one system call per batch: submits every send queued below and
