@@ -232,4 +232,15 @@ inline asio::awaitable<std::vector<peer>> join_room(std::uint16_t port, int coun
   co_return peers;
 }
 
+// Runs `test` on `count` clients, every one already in a room served with
+// `options` (join_room()), then shuts the server down as run() does.
+template <typename Test>
+void run_in_room(coronet::server_options options, int count, Test test) {
+  server_under_test server(std::move(options));
+  server.run([](std::uint16_t port, int count, Test& test) -> asio::awaitable<void> {
+    auto peers = co_await join_room(port, count);
+    co_await test(peers);
+  }(server.port, count, test));
+}
+
 }  // namespace ws
