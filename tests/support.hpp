@@ -216,6 +216,9 @@ using test_with_client = asio::awaitable<void> (*)(test_server* server, peer cli
 // Runs `test` beside a test_server with `options` (on `threads`), on one client.
 void run_with_client(server_options options, test_with_client test);
 void run_with_client(server_options options, unsigned threads, test_with_client test);
+// The same on two clients, connected one after the other.
+using test_with_two_clients = asio::awaitable<void> (*)(test_server* server, peer a, peer b);
+void run_with_two_clients(server_options options, test_with_two_clients test);
 
 // Three clients of one room, in the order they connect: one that will not
 // read (its receive buffer kept small, so the server's queue for it fills

@@ -220,6 +220,12 @@ asio::awaitable<void> connect_then(test_server* server, test_with_client test) {
   co_await test(server, std::move(client));
 }
 
+asio::awaitable<void> connect_two_then(test_server* server, test_with_two_clients test) {
+  auto a = co_await connect_to(server->port());
+  auto b = co_await connect_to(server->port());
+  co_await test(server, std::move(a), std::move(b));
+}
+
 }  // namespace
 
 void run_with_client(server_options options, test_with_client test) {
@@ -229,6 +235,11 @@ void run_with_client(server_options options, test_with_client test) {
 void run_with_client(server_options options, unsigned threads, test_with_client test) {
   test_server server(std::move(options), threads);
   server.run(connect_then(&server, test));
+}
+
+void run_with_two_clients(server_options options, test_with_two_clients test) {
+  test_server server(std::move(options));
+  server.run(connect_two_then(&server, test));
 }
 
 }  // namespace coronet::testing

@@ -4,12 +4,24 @@
 // "q" ends one client's session (its own) or all of them (the operator's).
 #include <catch2/catch_test_macros.hpp>
 
+#include <array>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 #include "support.hpp"
 
 namespace asio = boost::asio;
 using namespace coronet::testing;
+
+namespace {
+
+// The operator types `lines`, one after the other.
+void type(test_server* server, std::initializer_list<std::string_view> lines) {
+  for (const auto line : lines) server->input().push(line);
+}
+
+}  // namespace
 
 TEST_CASE("chat shows each client's line on stdout with its address and made terminal-safe") {
   run_with_client(
@@ -26,12 +38,12 @@ TEST_CASE("chat shows each client's line on stdout with its address and made ter
 TEST_CASE("chat sends each typed line to every client") {
   run_with_client(options_for(server_mode::chat), [](test_server* server, peer a) -> asio::awaitable<void> {
     auto b = co_await connect_announced(server);
-    server->input().push("good evening");
-    server->input().push("");
-    co_await a.expect_line("good evening\n");
-    co_await b.expect_line("good evening\n");
-    co_await a.expect_line("\n");
-    co_await b.expect_line("\n");
+    type(server, {"good evening", ""});
+    const std::array<peer*, 2> clients{&a, &b};
+    for (peer* client : clients) {
+      co_await client->expect_line("good evening\n");
+      co_await client->expect_line("\n");
+    }
   });
 }
 
@@ -53,12 +65,11 @@ TEST_CASE("chat: a client's 'q' ends only its own session") {
 TEST_CASE("chat: the operator's 'q' sends q to every client and ends them while the server keeps listening") {
   run_with_client(options_for(server_mode::chat), [](test_server* server, peer a) -> asio::awaitable<void> {
     auto b = co_await connect_announced(server);
-    server->input().push("last words");
-    server->input().push("q");
-    co_await a.expect_end("last words\nq\n");
-    co_await b.expect_end("last words\nq\n");
+    type(server, {"last words", "q"});
+    const std::array<peer*, 2> clients{&a, &b};
+    for (peer* client : clients) co_await client->expect_end("last words\nq\n");
     auto later = co_await connect_announced(server);
-    server->input().push("welcome back");
+    type(server, {"welcome back"});
     co_await later.expect_line("welcome back\n");
   });
 }

@@ -15,8 +15,7 @@ using namespace coronet::testing;
 TEST_CASE("every mode: past max-connections a client gets 'error: server full'; the others go on") {
   server_options options = options_for(any_mode());
   options.max_connections = 2;
-  run_with_client(options, [](test_server* server, peer a) -> asio::awaitable<void> {
-    auto b = co_await connect_to(server->port());
+  run_with_two_clients(options, [](test_server* server, peer a, peer b) -> asio::awaitable<void> {
     co_await expect_served(server, &b, &a, "admitted");  // both are in by now
     auto c = co_await connect_to(server->port());
     co_await c.expect_end("error: server full\n");

@@ -14,8 +14,7 @@ using namespace coronet::testing;
 TEST_CASE("every mode: a line of max-line is served; one byte more gets the error and closes only it") {
   server_options options = options_for(any_mode());
   options.max_line = 100;
-  run_with_client(options, [](test_server* server, peer a) -> asio::awaitable<void> {
-    auto b = co_await connect_to(server->port());
+  run_with_two_clients(options, [](test_server* server, peer a, peer b) -> asio::awaitable<void> {
     co_await expect_served(server, &a, &b, std::string(100, 'a'), "\r\n");
     co_await a.send("fine\n" + std::string(101, 'b') + "\n");
     const std::string error = "error: line longer than 100 bytes\n";

@@ -30,9 +30,7 @@ ws::asio::awaitable<void> expect(peer& p, const std::string& expected, const std
 }  // namespace
 
 TEST_CASE("ws01: after /nick alice the others see <alice> and are told of the new name", "[ws01][workshop]") {
-  ws::server_under_test server(ws::room());
-  server.run([&]() -> ws::asio::awaitable<void> {
-    auto peers = co_await ws::join_room(server.port, 2);
+  ws::run_in_room(ws::room(), 2, [](std::vector<peer>& peers) -> ws::asio::awaitable<void> {
     peer& alice = peers[0];
     peer& bob = peers[1];
     co_await ws::send(alice, "/nick alice\n");
@@ -43,13 +41,11 @@ TEST_CASE("ws01: after /nick alice the others see <alice> and are told of the ne
     co_await ws::send(alice, "/nick alice_2\nstill me\n");
     co_await expect(bob, "* alice is now alice_2", "'/nick alice' then '/nick alice_2'");
     co_await expect(bob, "<alice_2> still me", "'/nick alice_2' then 'still me'");
-  }());
+  });
 }
 
 TEST_CASE("ws01: each client has a nick of its own; one without keeps its address", "[ws01][workshop]") {
-  ws::server_under_test server(ws::room());
-  server.run([&]() -> ws::asio::awaitable<void> {
-    auto peers = co_await ws::join_room(server.port, 3);
+  ws::run_in_room(ws::room(), 3, [](std::vector<peer>& peers) -> ws::asio::awaitable<void> {
     peer& alice = peers[0];
     peer& bob = peers[1];
     peer& carol = peers[2];  // never sets a nick
@@ -67,14 +63,12 @@ TEST_CASE("ws01: each client has a nick of its own; one without keeps its addres
     const std::string expected = "<" + carol.name() + "> hi from carol";
     const bool seen = co_await ws::read_until_line(bob, expected, &before);
     if (!seen) FAIL("ws01: carol set no nick, so bob should see '" << expected << "' - " << readme);
-  }());
+  });
 }
 
 TEST_CASE("ws01: a nick that is not 1 to 32 letters, digits, - or _ is refused and not relayed",
           "[ws01][workshop]") {
-  ws::server_under_test server(ws::room());
-  server.run([&]() -> ws::asio::awaitable<void> {
-    auto peers = co_await ws::join_room(server.port, 2);
+  ws::run_in_room(ws::room(), 2, [](std::vector<peer>& peers) -> ws::asio::awaitable<void> {
     peer& alice = peers[0];
     peer& bob = peers[1];
     const std::vector<std::string> refused = {"/nick", "/nick ", "/nick two words", "/nick bad:name",
@@ -92,5 +86,5 @@ TEST_CASE("ws01: a nick that is not 1 to 32 letters, digits, - or _ is refused a
     const std::string nick(32, 'y');
     co_await expect(bob, "* " + alice.name() + " is now " + nick, "refused nicks, then a 32-letter one");
     co_await expect(bob, "<" + nick + "> ok", "a 32-letter nick, then 'ok'");
-  }());
+  });
 }

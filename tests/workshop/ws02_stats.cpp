@@ -38,9 +38,7 @@ ws::asio::awaitable<void> wait_for(peer& p, const std::string& line) {
 }  // namespace
 
 TEST_CASE("ws02: /stats counts the clients, the lines relayed and the sender's own", "[ws02][workshop]") {
-  ws::server_under_test server(ws::room());
-  server.run([&]() -> ws::asio::awaitable<void> {
-    auto peers = co_await ws::join_room(server.port, 3);
+  ws::run_in_room(ws::room(), 3, [](std::vector<peer>& peers) -> ws::asio::awaitable<void> {
     peer& alice = peers[0];
     peer& bob = peers[1];
     peer& carol = peers[2];
@@ -71,7 +69,7 @@ TEST_CASE("ws02: /stats counts the clients, the lines relayed and the sender's o
     co_await ws::send(carol, "q\n");
     co_await wait_for(alice, carol_left);
     co_await expect_stats(alice, "stats: 2 clients here, 4 lines relayed, 3 from you", "after carol left");
-  }());
+  });
 }
 
 TEST_CASE("ws02: the answer to /stats is a whole line of its own, even while the client is sent a flood",
@@ -81,9 +79,7 @@ TEST_CASE("ws02: the answer to /stats is a whole line of its own, even while the
   options.room_queue = std::size_t{256} << 20;
   options.stall_timeout = std::chrono::hours(1);
   options.idle_timeout = {};
-  ws::server_under_test server(options);
-  server.run([&]() -> ws::asio::awaitable<void> {
-    auto peers = co_await ws::join_room(server.port, 2);
+  ws::run_in_room(options, 2, [](std::vector<peer>& peers) -> ws::asio::awaitable<void> {
     peer& alice = peers[0];
     peer& bob = peers[1];
     // More than the kernel's buffers between the server and alice hold, so
@@ -124,5 +120,5 @@ TEST_CASE("ws02: the answer to /stats is a whole line of its own, even while the
             << "'): two writes were on her socket at once - " << readme);
       }
     }
-  }());
+  });
 }

@@ -5,7 +5,6 @@
 // echoes back until N datagrams have come, answer out of order, or lose one.
 // The test compiles before the option exists and then fails, saying what to
 // add. See docs/workshop/05-udp-window/README.md.
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -21,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "coronet/awaitable.hpp"
 #include "time_scale.hpp"
 #include "udp_client/udp_client.hpp"
 #include "ws_option.hpp"
@@ -29,11 +29,11 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using coronet::udp;
 using coronet::udp_client_options;
+using coronet::use_nothrow_awaitable;
 
 namespace {
 
 constexpr std::string_view readme = "see docs/workshop/05-udp-window/README.md";
-constexpr auto as_value = asio::as_tuple(asio::use_awaitable);
 
 // What a test server saw: every datagram in the order it came.
 struct server_log {
@@ -53,14 +53,15 @@ asio::awaitable<void> answer_by_windows(udp::socket socket, std::size_t window, 
   std::size_t answered = 0;
   udp::endpoint client;
   while (answered < total) {
-    auto [ec, n] = co_await socket.async_receive_from(asio::buffer(buffer), client, as_value);
+    auto [ec, n] = co_await socket.async_receive_from(asio::buffer(buffer), client, use_nothrow_awaitable);
     if (ec) co_return;
     log.received.emplace_back(buffer.data(), n);
     held.push_back(log.received.back());
     log.most_held = std::max(log.most_held, held.size());
     if (held.size() < window && answered + held.size() < total) continue;
     if (how == answer::reversed) std::reverse(held.begin(), held.end());
-    for (const auto& datagram : held) co_await socket.async_send_to(asio::buffer(datagram), client, as_value);
+    for (const auto& datagram : held)
+      co_await socket.async_send_to(asio::buffer(datagram), client, use_nothrow_awaitable);
     answered += held.size();
     log.answered = answered;
     held.clear();
@@ -74,12 +75,12 @@ asio::awaitable<void> lose_one(udp::socket socket, std::string lost, std::size_t
   std::map<std::string, int> copies;
   udp::endpoint client;
   while (copies.size() < total || copies[lost] < 2) {
-    auto [ec, n] = co_await socket.async_receive_from(asio::buffer(buffer), client, as_value);
+    auto [ec, n] = co_await socket.async_receive_from(asio::buffer(buffer), client, use_nothrow_awaitable);
     if (ec) co_return;
     const std::string datagram(buffer.data(), n);
     log.received.push_back(datagram);
     if (++copies[datagram] == 1 && datagram == lost) continue;
-    co_await socket.async_send_to(asio::buffer(datagram), client, as_value);
+    co_await socket.async_send_to(asio::buffer(datagram), client, use_nothrow_awaitable);
   }
 }
 
@@ -129,25 +130,41 @@ std::string joined(const std::vector<std::string>& lines) {
   return text;
 }
 
+// Runs the client with window `window` against answer_by_windows(), and
+// fails, saying how far it got, unless it finished. A hint for the learner
+// ends each failure: `when_held` where the server held every line it got and
+// no echo came back, `when_short` where echoes came but the client stopped
+// sending.
+client_run run_against_windows(const std::vector<std::string>& lines, std::size_t window, answer how,
+                               server_log& log, std::string_view when_held = "",
+                               std::string_view when_short = "") {
+  // The timeout is longer than the test: no line is sent again.
+  auto run = run_with_window(window, 60s, 0, lines, [&](udp::socket socket) {
+    return answer_by_windows(std::move(socket), window, lines.size(), how, log);
+  });
+  INFO("the client's stderr:\n" << run.err);
+  if (!run.exit_code && log.answered == 0)
+    FAIL("ws05: with window = " << window << " the server should have received " << window
+                                << " lines before echoing any, but it received " << log.received.size()
+                                << when_held << " — " << readme);
+  if (!run.exit_code)
+    FAIL("ws05: the server echoed " << log.answered << " lines"
+                                    << (how == answer::reversed ? " (each window reversed)" : "")
+                                    << ", yet the client sent only " << log.received.size() << " of "
+                                    << lines.size() << when_short << " — " << readme);
+  return run;
+}
+
 }  // namespace
 
 TEST_CASE("ws05: the client sends a window of lines before the first echo comes back", "[ws05][workshop]") {
   const std::vector<std::string> lines{"one", "two", "three", "four", "five", "six", "seven", "eight"};
   server_log log;
-  // The server answers only once 4 datagrams wait; the timeout is longer than the test.
-  const auto run = run_with_window(4, 60s, 0, lines, [&](udp::socket socket) {
-    return answer_by_windows(std::move(socket), 4, lines.size(), answer::in_order, log);
-  });
+  // The server answers only once 4 datagrams wait.
+  const auto run = run_against_windows(lines, 4, answer::in_order, log,
+                                       " and waited for more: keep sending until 4 lines are unanswered",
+                                       ": each echo frees a place in the window, for the next line");
   INFO("the client's stderr:\n" << run.err);
-  if (!run.exit_code && log.answered == 0)
-    FAIL("ws05: with window = 4 the server should have received 4 lines before echoing any, but it received "
-         << log.received.size() << " and waited for more: keep sending until 4 lines are unanswered — "
-         << readme);
-  if (!run.exit_code)
-    FAIL("ws05: the server echoed " << log.answered << " lines, yet the client sent only "
-                                    << log.received.size()
-                                    << " of 8: each echo frees a place in the window, for the next line — "
-                                    << readme);
   CHECK(*run.exit_code == 0);
   CHECK(run.out == joined(lines));
   CHECK(log.most_held == 4);
@@ -157,17 +174,8 @@ TEST_CASE("ws05: the client sends a window of lines before the first echo comes 
 TEST_CASE("ws05: an echo answers whichever line in flight it carries, in any order", "[ws05][workshop]") {
   const std::vector<std::string> lines{"a", "b", "c", "d", "e", "f"};
   server_log log;
-  const auto run = run_with_window(3, 60s, 0, lines, [&](udp::socket socket) {
-    return answer_by_windows(std::move(socket), 3, lines.size(), answer::reversed, log);
-  });
+  const auto run = run_against_windows(lines, 3, answer::reversed, log);
   INFO("the client's stderr:\n" << run.err);
-  if (!run.exit_code && log.answered == 0)
-    FAIL("ws05: with window = 3 the server should have received 3 lines before echoing any, but it received "
-         << log.received.size() << " — " << readme);
-  if (!run.exit_code)
-    FAIL("ws05: the server echoed " << log.answered
-                                    << " lines (each window reversed), yet the client sent only "
-                                    << log.received.size() << " of 6 — " << readme);
   CHECK(*run.exit_code == 0);
   CHECK(run.out == joined({"c", "b", "a", "f", "e", "d"}));  // printed as the echoes come
   CHECK(log.received == lines);                              // none sent again

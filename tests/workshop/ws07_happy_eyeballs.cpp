@@ -101,6 +101,15 @@ std::string shown(const tcp::endpoint& endpoint) {
   return format_endpoint(endpoint);
 }
 
+// The race ended with `expected`, the failure of the last address, and left
+// no attempt pending.
+void check_lost_with(const attempt_result& result, error_code expected) {
+  INFO("what the client said (verbose):\n" << result.diagnostics);
+  REQUIRE(result.error);
+  CHECK(*result.error == expected);
+  CHECK(result.all_work_done);
+}
+
 }  // namespace
 
 TEST_CASE("ws07: an address that does not answer holds the next one back for 250 ms, not its whole timeout",
@@ -168,20 +177,13 @@ TEST_CASE("ws07: when every address fails, the race ends with the last failure",
   SECTION("both refuse") {
     auto v6 = refusing(io, v6_loopback);
     auto v4 = refusing(io, v4_loopback);
-    const auto result = connect_first({v6.local_endpoint(), v4.local_endpoint()}, 60s, io, 10s);
-    INFO("what the client said (verbose):\n" << result.diagnostics);
-    REQUIRE(result.error);
-    CHECK(*result.error == asio::error::connection_refused);
-    CHECK(result.all_work_done);
+    check_lost_with(connect_first({v6.local_endpoint(), v4.local_endpoint()}, 60s, io, 10s),
+                    asio::error::connection_refused);
   }
   SECTION("neither answers: each attempt times out on its own") {
     const silent_listener v6(io, v6_loopback);
     const silent_listener v4(io, v4_loopback);
-    const auto result = connect_first({v6.endpoint(), v4.endpoint()}, 500ms, io, 10s);
-    INFO("what the client said (verbose):\n" << result.diagnostics);
-    REQUIRE(result.error);
-    CHECK(*result.error == asio::error::timed_out);
-    CHECK(result.all_work_done);
+    check_lost_with(connect_first({v6.endpoint(), v4.endpoint()}, 500ms, io, 10s), asio::error::timed_out);
   }
   SECTION("no address at all") {
     const auto result = connect_first({}, 60s, io, 10s);

@@ -5,103 +5,62 @@
 // there then is told "server shutting down" and closed. serve() returns as
 // soon as the last client has left. The test compiles before the option
 // exists and then fails, saying what to add. See docs/workshop/08-drain/README.md.
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/read.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch_test_macros.hpp>
 
 #include <chrono>
-#include <exception>
 #include <optional>
-#include <sstream>
 #include <string>
+#include <string_view>
 
-#include "tcp_server/server.hpp"
-#include "time_scale.hpp"
 #include "ws_option.hpp"
-
-namespace asio = boost::asio;
-using namespace std::chrono_literals;
-using coronet::error_code;
-using coronet::server_options;
-using coronet::tcp;
+#include "ws_tcp_server.hpp"
 
 namespace {
 
+namespace asio = ws::asio;
+using namespace std::chrono_literals;
+using coronet::error_code;
+using ws::tcp;
+using ws::use_nothrow_awaitable;
+
 constexpr std::string_view readme = "see docs/workshop/08-drain/README.md";
-constexpr auto as_value = asio::as_tuple(asio::use_awaitable);
 
-// An echo server on 127.0.0.1:<ephemeral>, run in-process by serve(); stop()
-// cancels serve() the way main() does on SIGTERM.
-struct draining_server {
-  explicit draining_server(std::chrono::milliseconds drain) {
-    server_options options;
-    options.mode = coronet::server_mode::echo;
-    options.port = 0;
-    if (!WS_SET_OPTION(options, drain_timeout, drain))
-      FAIL(
-          "ws08: server_options has no `std::chrono::milliseconds drain_timeout` yet "
-          "(src/tcp_server/options.hpp) — "
-          << readme);
-    auto acceptor = coronet::open_listener(io.get_executor(), options, err);
-    REQUIRE(acceptor);
-    port = acceptor->local_endpoint().port();
-    asio::co_spawn(io, coronet::serve(std::move(*acceptor), options, console),
-                   asio::bind_cancellation_slot(signal.slot(), [this](const std::exception_ptr& e) {
-                     served = true;
-                     if (e) std::rethrow_exception(e);
-                   }));
-  }
-
-  void stop() { signal.emit(asio::cancellation_type::terminal); }
-
-  // Runs the test's coroutine beside the server until both have ended (or a
-  // generous deadline passed).
-  void run(asio::awaitable<void> test) {
-    asio::co_spawn(io, std::move(test), [this](const std::exception_ptr& e) {
-      tested = true;
-      if (e) {
-        stop();
-        std::rethrow_exception(e);
-      }
-    });
-    io.run_for(coronet::testing::hang_deadline(20s));
-  }
-
-  asio::io_context io;
-  std::ostringstream out, err;
-  coronet::console_input input{io.get_executor()};
-  coronet::console console{input, out, err, false};
-  asio::cancellation_signal signal;
-  std::uint16_t port = 0;
-  bool served = false;  // serve() has returned
-  bool tested = false;
-};
+// An echo server that drains for `drain` once told to stop (the fixture's
+// stop_server(), what main() does on SIGTERM).
+coronet::server_options draining_echo(std::chrono::milliseconds drain) {
+  coronet::server_options options;
+  options.mode = coronet::server_mode::echo;
+  if (!WS_SET_OPTION(options, drain_timeout, drain))
+    FAIL(
+        "ws08: server_options has no `std::chrono::milliseconds drain_timeout` yet "
+        "(src/tcp_server/options.hpp) — "
+        << readme);
+  return options;
+}
 
 asio::awaitable<error_code> connect(tcp::socket& socket, std::uint16_t port) {
-  auto [ec] = co_await socket.async_connect({asio::ip::address_v4::loopback(), port}, as_value);
+  auto [ec] = co_await socket.async_connect({asio::ip::address_v4::loopback(), port}, use_nothrow_awaitable);
   co_return ec;
 }
 
-// The next line with its LF, or what came before the end ("" at a clean end).
-asio::awaitable<std::string> read_line(tcp::socket& socket, std::string& buffered) {
-  auto [ec, n] = co_await asio::async_read_until(socket, asio::dynamic_buffer(buffered), '\n', as_value);
-  if (ec) n = buffered.size();
-  std::string line = buffered.substr(0, n);
-  buffered.erase(0, n);
-  co_return line;
+asio::awaitable<void> send_bytes(tcp::socket& socket, std::string_view bytes) {
+  co_await asio::async_write(socket, asio::buffer(bytes), use_nothrow_awaitable);
 }
 
-asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, duration);
-  co_await timer.async_wait(as_value);
+// A client that connected and had `line` echoed: the server serves it.
+asio::awaitable<ws::peer> served_client(std::uint16_t port, const std::string& line) {
+  tcp::socket socket(co_await asio::this_coro::executor);
+  const auto connect_error = co_await connect(socket, port);
+  REQUIRE_FALSE(connect_error);
+  ws::peer client{std::move(socket), {}};
+  const std::string sent = line + "\n";
+  co_await send_bytes(client.socket, sent);
+  const ws::reading echo = co_await ws::read_line(client);
+  REQUIRE(echo.what == ws::reading::kind::line);
+  REQUIRE(echo.text == line);
+  co_return client;
 }
 
 }  // namespace
@@ -109,40 +68,38 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
 TEST_CASE("ws08: while it drains, the server serves its clients, refuses new ones, and ends when they leave",
           "[ws08][workshop]") {
   // A drain far longer than the test: the server must end because its client left.
-  draining_server server(std::chrono::minutes(10));
-  std::string after_stop;
+  ws::server_under_test server(draining_echo(std::chrono::minutes(10)));
+  ws::reading after_stop{ws::reading::kind::timed_out, {}};
   std::optional<error_code> newcomer;
-  server.run([&]() -> asio::awaitable<void> {
-    tcp::socket client(co_await asio::this_coro::executor);
-    std::string buffered;
-    const auto connect_error = co_await connect(client, server.port);
-    REQUIRE_FALSE(connect_error);
-    co_await asio::async_write(client, asio::buffer(std::string_view("before\n")), as_value);
-    const std::string before = co_await read_line(client, buffered);
-    REQUIRE(before == "before\n");
+  const bool tested = server.run_to_the_end(
+      [&]() -> asio::awaitable<void> {
+        auto client = co_await served_client(server.port, "before");
 
-    server.stop();
-    // The listener closes once the accept loop has seen the cancellation:
-    // a new connection is refused from then on.
-    const auto give_up = std::chrono::steady_clock::now() + coronet::testing::hang_deadline(5s);
-    do {
-      tcp::socket late(co_await asio::this_coro::executor);
-      newcomer = co_await connect(late, server.port);
-      if (!*newcomer) co_await sleep_for(10ms);
-    } while (!*newcomer && std::chrono::steady_clock::now() < give_up);
+        server.stop_server();
+        // The listener closes once the accept loop has seen the cancellation:
+        // a new connection is refused from then on.
+        const auto give_up = std::chrono::steady_clock::now() + coronet::testing::hang_deadline(5s);
+        do {
+          tcp::socket late(co_await asio::this_coro::executor);
+          newcomer = co_await connect(late, server.port);
+          if (!*newcomer) co_await ws::sleep_for(10ms);
+        } while (!*newcomer && std::chrono::steady_clock::now() < give_up);
 
-    co_await asio::async_write(client, asio::buffer(std::string_view("after\n")), as_value);
-    after_stop = co_await read_line(client, buffered);
-    error_code ignored;
-    client.shutdown(tcp::socket::shutdown_send, ignored);
-    const std::string rest = co_await read_line(client, buffered);
-    CHECK(rest.empty());
-  }());
-  INFO("the server's stderr:\n" << server.err.str());
-  REQUIRE(server.tested);
-  if (after_stop != "after\n")
-    FAIL("ws08: told to stop, the server answered the connected client's next line with '"
-         << after_stop << "' instead of serving it: while it drains, sessions go on — " << readme);
+        co_await send_bytes(client.socket, "after\n");
+        after_stop = co_await ws::read_line(client);
+        error_code ignored;
+        client.socket.shutdown(tcp::socket::shutdown_send, ignored);
+        const ws::reading rest = co_await ws::read_line(client);
+        CHECK(rest.what == ws::reading::kind::closed);
+        CHECK(rest.text.empty());
+      }(),
+      20s);
+  INFO("the server's stderr:\n" << server.errors());
+  REQUIRE(tested);
+  if (after_stop.what != ws::reading::kind::line || after_stop.text != "after")
+    FAIL("ws08: told to stop, the server answered the connected client's next line with "
+         << ws::describe(after_stop) << " instead of serving it: while it drains, sessions go on — "
+         << readme);
   REQUIRE(newcomer);
   // Refused; or reset, when its SYN came as the listener closed.
   if (*newcomer != asio::error::connection_refused && *newcomer != asio::error::connection_reset)
@@ -158,24 +115,21 @@ TEST_CASE("ws08: while it drains, the server serves its clients, refuses new one
 
 TEST_CASE("ws08: a client still connected when the drain ends is told 'server shutting down' and closed",
           "[ws08][workshop]") {
-  draining_server server(300ms);
+  ws::server_under_test server(draining_echo(300ms));
   std::string last;
-  server.run([&]() -> asio::awaitable<void> {
-    tcp::socket client(co_await asio::this_coro::executor);
-    std::string buffered;
-    const auto connect_error = co_await connect(client, server.port);
-    REQUIRE_FALSE(connect_error);
-    co_await asio::async_write(client, asio::buffer(std::string_view("hello\n")), as_value);
-    const std::string echo = co_await read_line(client, buffered);
-    REQUIRE(echo == "hello\n");
-    server.stop();
-    // This client never leaves: it reads until the server closes it.
-    auto [ec, n] = co_await asio::async_read(client, asio::dynamic_buffer(buffered), as_value);
-    CHECK((ec == asio::error::eof || ec == asio::error::connection_reset));
-    last = buffered;
-  }());
-  INFO("the server's stderr:\n" << server.err.str());
-  REQUIRE(server.tested);
+  const bool tested = server.run_to_the_end(
+      [&]() -> asio::awaitable<void> {
+        auto client = co_await served_client(server.port, "hello");
+        server.stop_server();
+        // This client never leaves: it reads until the server closes it.
+        auto [ec, n] = co_await asio::async_read(client.socket, asio::dynamic_buffer(client.buffered),
+                                                 use_nothrow_awaitable);
+        CHECK((ec == asio::error::eof || ec == asio::error::connection_reset));
+        last = client.buffered;
+      }(),
+      20s);
+  INFO("the server's stderr:\n" << server.errors());
+  REQUIRE(tested);
   CHECK(last == "server shutting down\n");
   if (!server.served)
     FAIL("ws08: after the drain, serve() should have closed the client and returned — " << readme);

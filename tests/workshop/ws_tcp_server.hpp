@@ -80,20 +80,18 @@ struct server_under_test {
   // Runs `test`, then the shutdown. `deadline`: how long all of it may take
   // before the run counts as hung.
   void run(asio::awaitable<void> test, std::chrono::milliseconds deadline = 60s) {
-    bool done = false;
-    asio::co_spawn(asio::make_strand(io), std::move(test), [&](const std::exception_ptr& e) {
-      done = true;
-      stop_server();
-      if (e) std::rethrow_exception(e);
-    });
-    const auto limit = coronet::testing::hang_deadline(deadline);
-    std::vector<std::thread> helpers;
-    for (unsigned i = 1; i < threads; ++i) helpers.emplace_back([this, limit] { io.run_for(limit); });
-    io.run_for(limit);
-    for (auto& helper : helpers) helper.join();
+    const bool done = run_beside_server(std::move(test), deadline, after_test::stop_server);
     INFO("the server's console (stderr):\n" << err.str());
     REQUIRE(done);
     REQUIRE(served);
+  }
+
+  // Runs `test`, which stops the server itself (stop_server()), and then
+  // lets the server end on its own: until serve() has returned, or until
+  // `deadline`. A test that fails stops the server. Returns whether the test
+  // ended; `served` says whether serve() did.
+  bool run_to_the_end(asio::awaitable<void> test, std::chrono::milliseconds deadline) {
+    return run_beside_server(std::move(test), deadline, after_test::leave_server);
   }
 
   // After run(): whether the io_context ran out of work, that is, nothing
@@ -101,6 +99,25 @@ struct server_under_test {
   bool left_nothing_behind() const { return io.stopped(); }
 
   std::string errors() const { return err.str(); }
+
+  enum class after_test { stop_server, leave_server };
+
+  // Drives `test` and the server on every thread until the io_context runs
+  // out of work or `deadline` passes; whether the test ended.
+  bool run_beside_server(asio::awaitable<void> test, std::chrono::milliseconds deadline, after_test then) {
+    bool done = false;
+    asio::co_spawn(asio::make_strand(io), std::move(test), [&, then](const std::exception_ptr& e) {
+      done = true;
+      if (e || then == after_test::stop_server) stop_server();
+      if (e) std::rethrow_exception(e);
+    });
+    const auto limit = coronet::testing::hang_deadline(deadline);
+    std::vector<std::thread> helpers;
+    for (unsigned i = 1; i < threads; ++i) helpers.emplace_back([this, limit] { io.run_for(limit); });
+    io.run_for(limit);
+    for (auto& helper : helpers) helper.join();
+    return done;
+  }
 
   asio::io_context io;
   asio::any_io_executor server_executor;
@@ -213,6 +230,17 @@ inline asio::awaitable<std::vector<peer>> join_room(std::uint16_t port, int coun
     REQUIRE(seen);
   }
   co_return peers;
+}
+
+// Runs `test` on `count` clients, every one already in a room served with
+// `options` (join_room()), then shuts the server down as run() does.
+template <typename Test>
+void run_in_room(coronet::server_options options, int count, Test test) {
+  server_under_test server(std::move(options));
+  server.run([](std::uint16_t port, int count, Test& test) -> asio::awaitable<void> {
+    auto peers = co_await join_room(port, count);
+    co_await test(peers);
+  }(server.port, count, test));
 }
 
 }  // namespace ws
