@@ -5,13 +5,11 @@
 // and `max_reconnect_delay` (where the doubling stops). The test compiles
 // before they exist and then fails, saying what to add. See
 // docs/workshop/06-reconnect/README.md.
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
@@ -23,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "coronet/awaitable.hpp"
 #include "tcp_client/client.hpp"
 #include "time_scale.hpp"
 #include "ws_option.hpp"
@@ -36,7 +35,6 @@ using coronet::tcp;
 namespace {
 
 constexpr std::string_view readme = "see docs/workshop/06-reconnect/README.md";
-constexpr auto as_value = asio::as_tuple(asio::use_awaitable);
 
 void require_reconnect_options(client_options& options, int reconnects, std::chrono::milliseconds first,
                                std::chrono::milliseconds longest) {
@@ -80,7 +78,7 @@ std::size_t count(const std::string& text, std::string_view part) {
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
   asio::steady_timer timer(co_await asio::this_coro::executor, duration);
-  co_await timer.async_wait(as_value);
+  co_await timer.async_wait(coronet::use_nothrow_awaitable);
 }
 
 // Suspends until the client has written `part` on stderr; false past a generous deadline.
@@ -100,15 +98,15 @@ asio::awaitable<void> come_up_late(tcp::acceptor& acceptor, const std::ostringst
   if (!co_await until_said(err, "(2 of ")) co_return;
   acceptor.listen();
   listened = true;
-  auto [accept_error, socket] = co_await acceptor.async_accept(as_value);
+  auto [accept_error, socket] = co_await acceptor.async_accept(coronet::use_nothrow_awaitable);
   if (accept_error) co_return;
   char data[4096];
   while (true) {
-    auto [ec, n] = co_await socket.async_read_some(asio::buffer(data), as_value);
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(data), coronet::use_nothrow_awaitable);
     if (ec) break;
-    co_await asio::async_write(socket, asio::buffer(data, n), as_value);
+    co_await asio::async_write(socket, asio::buffer(data, n), coronet::use_nothrow_awaitable);
   }
-  co_await asio::async_write(socket, asio::buffer(std::string_view("bye\n")), as_value);
+  co_await asio::async_write(socket, asio::buffer(std::string_view("bye\n")), coronet::use_nothrow_awaitable);
 }
 
 }  // namespace
