@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <string_view>
 
 // One block a platform: each names the same functions, so a reader sees a
 // platform's spelling of them all at once.
@@ -49,12 +50,28 @@ inline long unread(int fd) {
   return static_cast<long>(available);
 }
 
+// Writes `line` into the pipe (read end `in`, write end `out`) again and
+// again until it has no room for another: a console that is behind. The
+// copies written. (pipe() makes it 64 KiB; a write never has to wait here.)
+inline int fill(int in, int out, std::string_view line) {
+  int copies = 0;
+  while (unread(in) + static_cast<long>(line.size()) <= 65536) {
+    if (write(out, line.data(), line.size()) != static_cast<long>(line.size())) return -1;
+    ++copies;
+  }
+  return copies;
+}
+
 }  // namespace coronet::testing::posix
 
 #else
 
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/types.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 namespace coronet::testing::posix {
 
@@ -76,6 +93,19 @@ inline long unread(int fd) {
   int available = 0;
   if (::ioctl(fd, FIONREAD, &available) != 0) return -1;
   return available;
+}
+
+// Writes `line` (at most PIPE_BUF bytes, so all of it or nothing) into the
+// pipe (read end `in`, write end `out`) again and again until it has no room
+// for another: a console that is behind. The copies written, or -1.
+inline int fill(int /*in*/, int out, std::string_view line) {
+  const int flags = ::fcntl(out, F_GETFL);
+  if (flags < 0 || ::fcntl(out, F_SETFL, flags | O_NONBLOCK) != 0) return -1;
+  int copies = 0;
+  while (::write(out, line.data(), line.size()) == static_cast<ssize_t>(line.size())) ++copies;
+  const bool full = errno == EAGAIN || errno == EWOULDBLOCK;
+  if (::fcntl(out, F_SETFL, flags) != 0 || !full) return -1;
+  return copies;
 }
 
 }  // namespace coronet::testing::posix
