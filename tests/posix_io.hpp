@@ -19,9 +19,12 @@
 
 namespace coronet::testing::posix {
 
-// A pipe of 64 KiB, like Linux's; bytes as they are (no text mode).
+// What pipe() makes: 64 KiB, like Linux's.
+inline constexpr unsigned pipe_size = 65536;
+
+// A pipe of pipe_size bytes; bytes as they are (no text mode).
 inline int pipe(int (&fds)[2]) {
-  return ::_pipe(fds, 65536, _O_BINARY);
+  return ::_pipe(fds, pipe_size, _O_BINARY);
 }
 inline long read(int fd, void* data, std::size_t size) {
   return ::_read(fd, data, static_cast<unsigned>(size));
@@ -52,10 +55,10 @@ inline long unread(int fd) {
 
 // Writes `line` into the pipe (read end `in`, write end `out`) again and
 // again until it has no room for another: a console that is behind. The
-// copies written. (pipe() makes it 64 KiB; a write never has to wait here.)
+// copies written. (A write never has to wait here: there is room for it.)
 inline int fill(int in, int out, std::string_view line) {
   int copies = 0;
-  while (unread(in) + static_cast<long>(line.size()) <= 65536) {
+  while (unread(in) + static_cast<long>(line.size()) <= static_cast<long>(pipe_size)) {
     if (write(out, line.data(), line.size()) != static_cast<long>(line.size())) return -1;
     ++copies;
   }

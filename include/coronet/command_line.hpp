@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
-// What the four command lines share (CLI11): --version, the client's
-// operands, durations in seconds, and the exit codes of parsing. Only the programs' main() files include it,
-// and only they link CLI11.
+// What the four command lines share (CLI11): --version, the clients'
+// operands, durations in seconds, and the exit codes of parsing. Only the
+// programs' main() files include it, and only they link CLI11.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -85,9 +85,8 @@ TEST_CASE("ws02: the answer to /stats is a whole line of its own, even while the
     // More than the kernel's buffers between the server and alice hold, so
     // the server is still sending her the flood when she asks; in long
     // lines, so that the kernel takes a part of one at a time. Her receive
-    // buffer is fixed and small: loopback would grow it (up to tcp_rmem's
-    // maximum, 32 MiB on Debian) until the whole flood fits, and the server
-    // would be done sending before she asks.
+    // buffer is fixed and small: loopback would otherwise grow it up to
+    // tcp_rmem's maximum (32 MiB on Debian), more than the whole flood.
     alice.socket.set_option(ws::asio::socket_base::receive_buffer_size(64 * 1024));
     constexpr int flood_lines = 200;
     const std::string text(60000, 'f');

@@ -51,12 +51,9 @@ asio::awaitable<void> send_bytes(tcp::socket& socket, std::string_view bytes) {
 
 // A client that connected and had `line` echoed: the server serves it.
 asio::awaitable<ws::peer> served_client(std::uint16_t port, const std::string& line) {
-  tcp::socket socket(co_await asio::this_coro::executor);
-  const auto connect_error = co_await connect(socket, port);
-  REQUIRE_FALSE(connect_error);
-  ws::peer client{std::move(socket), {}};
+  auto client = co_await ws::connect_to(port);
   const std::string sent = line + "\n";
-  co_await send_bytes(client.socket, sent);
+  co_await ws::send(client, sent);
   const ws::reading echo = co_await ws::read_line(client);
   REQUIRE(echo.what == ws::reading::kind::line);
   REQUIRE(echo.text == line);
